@@ -1,0 +1,1 @@
+"""Emporium: a dbt-centric analytics-engineering reference platform."""

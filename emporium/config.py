@@ -1,0 +1,63 @@
+"""The one place that reads configuration: environment variables with local defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    data_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    seeds_dir: Path
+    dbt_target: str
+
+    @property
+    def truth_dir(self) -> Path:
+        return self.landing_dir / "_truth"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.project_dir / "profiles"
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).resolve() if value else default
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from `env` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    data_dir = _path(env, "EMPORIUM_DATA_DIR", PROJECT_ROOT / "data")
+    return Settings(
+        project_dir=PROJECT_ROOT,
+        data_dir=data_dir,
+        landing_dir=_path(env, "EMPORIUM_LANDING_DIR", data_dir / "landing"),
+        warehouse_path=_path(env, "EMPORIUM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
+        seeds_dir=_path(env, "EMPORIUM_SEEDS_DIR", PROJECT_ROOT / "seeds"),
+        dbt_target=env.get("DBT_TARGET", "duckdb"),
+    )
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for a dbt subprocess: the settings above, absolute, and telemetry off."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "EMPORIUM_LANDING_DIR": str(settings.landing_dir),
+            "EMPORIUM_WAREHOUSE_PATH": str(settings.warehouse_path),
+            "DBT_TARGET": settings.dbt_target,
+            "DBT_PROFILES_DIR": str(settings.profiles_dir),
+            "DBT_PROJECT_DIR": str(settings.project_dir),
+            "DBT_SEND_ANONYMOUS_STATISTICS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
+    return env

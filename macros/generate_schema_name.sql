@@ -1,0 +1,8 @@
+{#- Layer names are the schema names, exactly: bronze, silver, gold (no target-schema prefix). -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}
