@@ -1,0 +1,45 @@
+# Everything a fresh machine needs: a local venv from the lock file, then the pipeline or the tests.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= 0.1
+DAYS ?= 365
+SEED ?= 42
+
+export DBT_SEND_ANONYMOUS_STATISTICS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: run test lint format install clean
+
+## run: install, generate SF $(SCALE) for $(DAYS) days, build bronze/silver/gold on DuckDB, print a summary
+run: install
+	$(BIN)/emporium run --scale $(SCALE) --days $(DAYS) --seed $(SEED)
+
+## test: install, lint (ruff + sqlfluff), then the pytest suite
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models snapshots macros tests/dbt analyses
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix models snapshots macros tests/dbt analyses
+
+install: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+.uv/bin/uv:
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+clean:
+	rm -rf $(VENV) .uv target logs data

@@ -1,0 +1,37 @@
+"""Running dbt as a subprocess of the project's own environment, with the settings applied."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from emporium.config import Settings, dbt_env
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero; the message names the command."""
+
+
+def dbt_executable() -> str:
+    # The dbt beside this interpreter, so a venv run never picks up another dbt on PATH.
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+
+
+def run_dbt(settings: Settings, *args: str, quiet: bool = False) -> None:
+    """Run `dbt <args>` in the project directory; raise DbtError when it fails."""
+    command = [dbt_executable(), *args, "--profiles-dir", str(settings.profiles_dir)]
+    result = subprocess.run(
+        command,
+        cwd=settings.project_dir,
+        env=dbt_env(settings),
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout or "").splitlines()[-40:]) if quiet else ""
+        raise DbtError(f"`dbt {' '.join(args)}` failed with exit code {result.returncode}\n{tail}".rstrip())

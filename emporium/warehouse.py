@@ -1,0 +1,58 @@
+"""DB-API connections to the warehouse, whichever engine the settings point at."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from emporium.config import Settings
+
+
+@contextmanager
+def connect(settings: Settings, *, read_only: bool = True) -> Iterator[Any]:
+    if settings.dbt_target == "duckdb":
+        import duckdb
+
+        connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+    elif settings.dbt_target == "postgres":
+        import psycopg2
+
+        connection = psycopg2.connect(
+            host=os.environ.get("EMPORIUM_PG_HOST", "127.0.0.1"),
+            port=int(os.environ.get("EMPORIUM_PG_PORT", "54329")),
+            user=os.environ.get("EMPORIUM_PG_USER", "emporium"),
+            password=os.environ.get("EMPORIUM_PG_PASSWORD", ""),
+            dbname=os.environ.get("EMPORIUM_PG_DATABASE", "emporium"),
+        )
+    else:
+        raise ValueError(f"unknown DBT_TARGET {settings.dbt_target!r}: expected 'duckdb' or 'postgres'")
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def fetch_all(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, params or None)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def list_tables(connection: Any, schema: str) -> list[str]:
+    rows = fetch_all(
+        connection,
+        "select table_name from information_schema.tables where table_schema = %s order by table_name"
+        if _is_postgres(connection)
+        else "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        (schema,),
+    )
+    return [name for (name,) in rows]
+
+
+def _is_postgres(connection: Any) -> bool:
+    return type(connection).__module__.startswith("psycopg2")
