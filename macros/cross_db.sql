@@ -1,0 +1,87 @@
+{#- Engine-specific expressions live here, dispatched per adapter, so models stay engine-neutral. -#}
+
+{% macro try_cast_as(expression, data_type) -%}
+    {{ return(adapter.dispatch('try_cast_as', 'emporium')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro duckdb__try_cast_as(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{#- Postgres has no try_cast: only cast text whose shape the target type accepts. -#}
+{% macro default__try_cast_as(expression, data_type) -%}
+    {%- set t = data_type | lower -%}
+    {%- if t in ('bigint', 'integer', 'int') -%}
+        case when trim({{ expression }}) ~ '^[+-]?[0-9]{1,18}$' then cast(trim({{ expression }}) as {{ data_type }}) end
+    {%- elif t.startswith('decimal') or t.startswith('numeric') -%}
+        case when trim({{ expression }}) ~ '^[+-]?[0-9]{1,16}(\.[0-9]+)?$' then cast(trim({{ expression }}) as {{ data_type }}) end
+    {%- elif t == 'timestamp' -%}
+        case when trim({{ expression }}) ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])( ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?)?$'
+            then cast(trim({{ expression }}) as timestamp) end
+    {%- elif t == 'date' -%}
+        case when trim({{ expression }}) ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' then cast(trim({{ expression }}) as date) end
+    {%- elif t == 'boolean' -%}
+        case when lower(trim({{ expression }})) in ('true', 'false', 't', 'f', '1', '0') then cast(lower(trim({{ expression }})) as boolean) end
+    {%- else -%}
+        cast({{ expression }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro regexp_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('regexp_matches', 'emporium')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_matches(expression, pattern) -%}
+    regexp_matches({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro default__regexp_matches(expression, pattern) -%}
+    ({{ expression }} ~ '{{ pattern }}')
+{%- endmacro %}
+
+{#- True when the text is a JSON object (not an array, scalar or garbage). -#}
+{% macro is_json_object(expression) -%}
+    {{ return(adapter.dispatch('is_json_object', 'emporium')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__is_json_object(expression) -%}
+    {#- duckdb evaluates both sides of `and`, so only hand valid JSON to json_type -#}
+    coalesce(json_type(case when json_valid({{ expression }}) then {{ expression }} end) = 'OBJECT', false)
+{%- endmacro %}
+
+{% macro default__is_json_object(expression) -%}
+    coalesce(pg_input_is_valid({{ expression }}, 'jsonb') and jsonb_typeof(cast({{ expression }} as jsonb)) = 'object', false)
+{%- endmacro %}
+
+{#- The text value of one top-level key of a JSON object; only call on rows where is_json_object holds. -#}
+{% macro json_text(expression, key) -%}
+    {{ return(adapter.dispatch('json_text', 'emporium')(expression, key)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_text(expression, key) -%}
+    json_extract_string(case when json_valid({{ expression }}) then {{ expression }} end, '$.{{ key }}')
+{%- endmacro %}
+
+{% macro default__json_text(expression, key) -%}
+    (cast({{ expression }} as jsonb) ->> '{{ key }}')
+{%- endmacro %}
+
+{% macro hash_text(expression) -%}
+    {{ return(adapter.dispatch('hash_text', 'emporium')(expression)) }}
+{%- endmacro %}
+
+{% macro default__hash_text(expression) -%}
+    md5({{ expression }})
+{%- endmacro %}
+
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'emporium')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(start_date, end_date) -%}
+    date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
+    (cast({{ end_date }} as date) - cast({{ start_date }} as date))
+{%- endmacro %}

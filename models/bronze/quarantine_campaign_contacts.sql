@@ -1,0 +1,11 @@
+-- campaign_contacts rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
+with
+{{ shop_validation_ctes('campaign_contacts') }},
+
+final as (
+    select {{ shop_raw_columns('campaign_contacts') }}
+    from validated_rows
+    where _reason is not null
+)
+
+select * from final

@@ -1,0 +1,12 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date', on_schema_change='fail') }}
+-- order_items rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
+with
+{{ shop_validation_ctes('order_items') }},
+
+final as (
+    select {{ shop_raw_columns('order_items') }}
+    from validated_rows
+    where _reason is not null
+)
+
+select * from final

@@ -1,0 +1,11 @@
+-- returns rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
+with
+{{ shop_validation_ctes('returns') }},
+
+final as (
+    select {{ shop_raw_columns('returns') }}
+    from validated_rows
+    where _reason is not null
+)
+
+select * from final

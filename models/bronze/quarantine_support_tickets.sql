@@ -1,0 +1,11 @@
+-- support_tickets rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
+with
+{{ shop_validation_ctes('support_tickets') }},
+
+final as (
+    select {{ shop_raw_columns('support_tickets') }}
+    from validated_rows
+    where _reason is not null
+)
+
+select * from final

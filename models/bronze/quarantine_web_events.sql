@@ -1,0 +1,12 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date', on_schema_change='fail') }}
+-- web_events rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
+with
+{{ shop_validation_ctes('web_events') }},
+
+final as (
+    select {{ shop_raw_columns('web_events') }}
+    from validated_rows
+    where _reason is not null
+)
+
+select * from final

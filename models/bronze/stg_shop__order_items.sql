@@ -1,0 +1,12 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date', on_schema_change='fail') }}
+-- Valid order_items rows, typed; the rows failing a hard rule go to quarantine_order_items instead.
+with
+{{ shop_validation_ctes('order_items') }},
+
+final as (
+    select {{ shop_typed_columns('order_items') }}
+    from validated_rows
+    where _reason is null
+)
+
+select * from final
