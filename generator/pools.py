@@ -1,0 +1,77 @@
+"""Small pools of realistic strings, filled once per run by a seeded Faker; rows index into them."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from faker import Faker
+
+from generator.reference import COUNTRIES
+
+POOL_SIZE = 120
+
+
+def ascii_slug(text: str) -> str:
+    """Lower-case ASCII letters only, for e-mail local parts."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalpha()) or "x"
+
+
+@dataclass(frozen=True)
+class CountryPool:
+    first_names: np.ndarray
+    last_names: np.ndarray
+    streets: np.ndarray
+    cities: np.ndarray
+    postcodes: np.ndarray
+
+
+@dataclass(frozen=True)
+class Pools:
+    countries: tuple[CountryPool, ...]  # same order as reference.COUNTRIES
+    email_domains: np.ndarray
+    brands: np.ndarray
+    adjectives: np.ndarray
+
+
+def flat_pool(pools: Pools, attr: str, slug: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """One array of all countries' values for `attr`, and each country's offset into it."""
+    parts = [getattr(c, attr) for c in pools.countries]
+    offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+    values = np.concatenate(parts)
+    if slug:
+        values = np.array([ascii_slug(v) for v in values], dtype=object)
+    return values, offsets
+
+
+def _unique(values: list[str]) -> np.ndarray:
+    return np.array(sorted(set(values)), dtype=object)
+
+
+def build_pools(seed: int) -> Pools:
+    countries = []
+    for index, (*_, locale, _share) in enumerate(COUNTRIES):
+        fake = Faker(locale)
+        fake.seed_instance(seed * 1000 + index)
+        countries.append(
+            CountryPool(
+                first_names=_unique([fake.first_name() for _ in range(POOL_SIZE)]),
+                last_names=_unique([fake.last_name() for _ in range(POOL_SIZE)]),
+                streets=_unique([fake.street_address().replace("\n", " ") for _ in range(POOL_SIZE)]),
+                cities=_unique([fake.city() for _ in range(POOL_SIZE // 3)]),
+                postcodes=_unique([fake.postcode() for _ in range(POOL_SIZE)]),
+            )
+        )
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    domains = {fake.free_email_domain() for _ in range(40)} | {fake.domain_name() for _ in range(20)}
+    brands = [fake.last_name() + suffix for suffix in ("", " & Co", " Labs", "ware") for _ in range(20)]
+    adjectives = [fake.word().capitalize() for _ in range(200)]
+    return Pools(
+        countries=tuple(countries),
+        email_domains=_unique([d.lower() for d in domains]),
+        brands=_unique(brands),
+        adjectives=_unique(adjectives),
+    )

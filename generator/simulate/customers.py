@@ -1,0 +1,210 @@
+"""Customers: a growing base with segments, profile changes, loyalty tiers and behaviour-driven churn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from generator.pools import Pools, flat_pool
+from generator.reference import COUNTRIES
+from generator.simulate.tables import DAY, FIRST, UID, TableBuilder
+
+SEGMENTS = ("occasional", "regular", "loyal", "vip")
+SEGMENT_SHARE = np.array([0.50, 0.30, 0.15, 0.05])
+VISIT_WEIGHT = np.array([1.0, 2.5, 5.0, 8.0])
+CONVERSION = np.array([0.26, 0.34, 0.41, 0.48])
+BASE_DAILY_HAZARD = np.array([0.0016, 0.0010, 0.0006, 0.0004])
+TIERS = ("standard", "silver_club", "gold_club", "platinum_club")
+TIER_SPEND_CENTS = np.array([0, 50_000, 150_000, 400_000])
+CHURN_HORIZON_DAYS = 90
+ADDRESS_CHANGE_RATE = 0.0008
+EMAIL_CHANGE_RATE = 0.0004
+
+COLUMNS = [
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street_address",
+    "city",
+    "postal_code",
+    "country_code",
+    "loyalty_tier",
+    "marketing_opt_in",
+    "signed_up_at",
+    "updated_at",
+]
+_COUNTRY_CODES = np.array([c[0] for c in COUNTRIES], dtype=object)
+_COUNTRY_SHARE = np.array([c[6] for c in COUNTRIES]) / sum(c[6] for c in COUNTRIES)
+_PHONE_PREFIX = np.array(
+    ["+49", "+33", "+31", "+32", "+43", "+34", "+39", "+351", "+48", "+420", "+46", "+45", "+358", "+353"],
+    dtype=object,
+)
+
+
+_NAME_COLUMNS = (
+    ("first_name", "first_names", 0),
+    ("last_name", "last_names", 1),
+    ("street_address", "streets", 2),
+    ("city", "cities", 3),
+    ("postal_code", "postcodes", 4),
+)
+
+
+def _zeros(capacity: int, dtype: type | str) -> np.ndarray:
+    return np.zeros(capacity, dtype=dtype)
+
+
+@dataclass
+class CustomerState:
+    """Per-customer attributes (index = customer_id - 1) and the behaviour that drives churn."""
+
+    capacity: int
+    n: int = 0
+    country: np.ndarray = field(init=False)
+    names: np.ndarray = field(init=False)  # first, last, street, city, postcode pool indices
+    email: np.ndarray = field(init=False)
+    phone: np.ndarray = field(init=False)
+    tier: np.ndarray = field(init=False)
+    opt_in: np.ndarray = field(init=False)
+    signed_up_at: np.ndarray = field(init=False)
+    signup_day: np.ndarray = field(init=False)
+    segment: np.ndarray = field(init=False)
+    churned_day: np.ndarray = field(init=False)
+    n_orders: np.ndarray = field(init=False)
+    spend_cents: np.ndarray = field(init=False)
+    n_returns: np.ndarray = field(init=False)
+    n_tickets: np.ndarray = field(init=False)
+    last_order_day: np.ndarray = field(init=False)
+    variant: np.ndarray = field(init=False)  # experiment: 0 unassigned, 1 control, 2 treatment
+    campaign_id: np.ndarray = field(init=False)  # latest campaign contact, 0 none
+    campaign_until: np.ndarray = field(init=False)  # last day that contact counts for
+    uplift_until: np.ndarray = field(init=False)  # last day the confounded campaign lifts conversion
+
+    def __post_init__(self) -> None:
+        c = self.capacity
+        self.country, self.names = _zeros(c, np.int64), np.zeros((c, 5), dtype=np.int64)
+        self.email, self.phone = np.empty(c, dtype=object), np.empty(c, dtype=object)
+        self.tier, self.opt_in, self.segment = _zeros(c, np.int64), _zeros(c, bool), _zeros(c, np.int64)
+        self.signed_up_at, self.signup_day = _zeros(c, np.int64), _zeros(c, np.int64)
+        self.churned_day = np.full(c, -1, dtype=np.int64)
+        self.n_orders, self.spend_cents = _zeros(c, np.int64), _zeros(c, np.int64)
+        self.n_returns, self.n_tickets = _zeros(c, np.int64), _zeros(c, np.int64)
+        self.last_order_day = _zeros(c, np.int64)
+        self.variant, self.campaign_id = _zeros(c, np.int64), _zeros(c, np.int64)
+        self.campaign_until = np.full(c, -1, dtype=np.int64)
+        self.uplift_until = np.full(c, -1, dtype=np.int64)
+
+    def active_before(self, day: int) -> np.ndarray:
+        """Indices of customers who can visit on `day`: signed up earlier and not churned."""
+        idx = np.arange(self.n)
+        return idx[(self.signup_day[: self.n] < day) & (self.churned_day[: self.n] < 0)]
+
+    def daily_hazard(self, day: int) -> np.ndarray:
+        """Churn hazard from observable behaviour: fewer orders, older last order, returns, tickets."""
+        n = self.n
+        recency = np.clip((day - self.last_order_day[:n]) / 120.0, 0.0, 3.0)
+        behaviour = (
+            0.35 * np.minimum(self.n_returns[:n], 5)
+            + 0.5 * np.minimum(self.n_tickets[:n], 5)
+            - 0.12 * np.minimum(self.n_orders[:n], 10)
+        )
+        return BASE_DAILY_HAZARD[self.segment[:n]] * np.exp(behaviour) * (1.0 + recency)
+
+
+def _emails(
+    pools: Pools, country: np.ndarray, names: np.ndarray, ids: np.ndarray, domain: np.ndarray
+) -> np.ndarray:
+    firsts, first_offsets = flat_pool(pools, "first_names", slug=True)
+    lasts, last_offsets = flat_pool(pools, "last_names", slug=True)
+    local = firsts[first_offsets[country] + names[:, 0]] + "." + lasts[last_offsets[country] + names[:, 1]]
+    return local + ids.astype(str).astype(object) + "@" + pools.email_domains[domain]
+
+
+def _pool_indices(pools: Pools, rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
+    sizes = np.array(
+        [
+            [len(p.first_names), len(p.last_names), len(p.streets), len(p.cities), len(p.postcodes)]
+            for p in pools.countries
+        ]
+    )
+    return (rng.random((len(country), 5)) * sizes[country]).astype(np.int64)
+
+
+def sign_up(
+    state: CustomerState,
+    pools: Pools,
+    rng: np.random.Generator,
+    count: int,
+    day: int,
+    signed_up_at: np.ndarray,
+) -> np.ndarray:
+    """Adds `count` customers; returns their indices."""
+    idx = np.arange(state.n, state.n + count)
+    state.n += count
+    state.country[idx] = rng.choice(len(COUNTRIES), size=count, p=_COUNTRY_SHARE)
+    state.names[idx] = _pool_indices(pools, rng, state.country[idx])
+    domain = rng.integers(0, len(pools.email_domains), size=count)
+    state.email[idx] = _emails(pools, state.country[idx], state.names[idx], idx + 1, domain)
+    digits = rng.integers(100_000_000, 999_999_999, size=count)
+    has_phone = rng.random(count) < 0.85
+    phones = _PHONE_PREFIX[state.country[idx]] + " " + digits.astype(str).astype(object)
+    state.phone[idx] = np.where(has_phone, phones, None)
+    state.opt_in[idx] = rng.random(count) < 0.6
+    state.segment[idx] = rng.choice(len(SEGMENTS), size=count, p=SEGMENT_SHARE)
+    state.signed_up_at[idx] = signed_up_at
+    state.signup_day[idx] = day
+    state.last_order_day[idx] = day
+    return idx
+
+
+def change_profiles(
+    state: CustomerState, pools: Pools, rng: np.random.Generator, day: int, drift: bool
+) -> np.ndarray:
+    """Address moves, new e-mail addresses and tier upgrades earned by spend; returns changed indices."""
+    candidates = state.active_before(day)
+    moves = candidates[rng.random(len(candidates)) < ADDRESS_CHANGE_RATE]
+    new_mail = candidates[rng.random(len(candidates)) < EMAIL_CHANGE_RATE]
+    earned = np.searchsorted(TIER_SPEND_CENTS, state.spend_cents[candidates], side="right") - 1
+    upgraded = candidates[earned > state.tier[candidates]]
+    state.tier[upgraded] = earned[earned > state.tier[candidates]]
+    if len(moves):
+        fresh = _pool_indices(pools, rng, state.country[moves])
+        state.names[moves, 2:] = fresh[:, 2:]
+    if len(new_mail):
+        domain = rng.integers(0, len(pools.email_domains), size=len(new_mail))
+        year = 2 + day  # a different local part than the sign-up address
+        local = np.array([e.split("@")[0] for e in state.email[new_mail]], dtype=object)
+        state.email[new_mail] = local + f".{year}@" + pools.email_domains[domain]
+    return np.unique(np.concatenate([moves, new_mail, upgraded]))
+
+
+def emit_rows(
+    out: TableBuilder,
+    state: CustomerState,
+    pools: Pools,
+    idx: np.ndarray,
+    updated_at: np.ndarray,
+    day: int,
+    first: bool,
+) -> None:
+    names = state.names[idx]
+    country = state.country[idx]
+    cols = {}
+    for column, attr, pos in _NAME_COLUMNS:
+        values, offsets = flat_pool(pools, attr)
+        cols[column] = values[offsets[country] + names[:, pos]]
+    out.add(
+        customer_id=idx + 1,
+        email=state.email[idx],
+        phone=state.phone[idx],
+        country_code=_COUNTRY_CODES[country],
+        loyalty_tier=np.array(TIERS, dtype=object)[state.tier[idx]],
+        marketing_opt_in=state.opt_in[idx],
+        signed_up_at=state.signed_up_at[idx],
+        updated_at=updated_at,
+        **cols,
+        **{UID: (idx + 1) * 100_000 + day, DAY: np.full(len(idx), day), FIRST: np.full(len(idx), first)},
+    )

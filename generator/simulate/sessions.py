@@ -1,0 +1,209 @@
+"""Web sessions: who visits, on which device and channel, what they view, and whether they buy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.reference import CATEGORIES, CHANNELS
+from generator.simulate.calendar import DAY_SECONDS, session_starts
+from generator.simulate.catalog import ProductState
+from generator.simulate.customers import CONVERSION, VISIT_WEIGHT, CustomerState
+from generator.simulate.tables import DAY, UID, TableBuilder
+
+EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "checkout", "purchase")
+DEVICES = ("desktop", "mobile", "tablet")
+DEVICE_SHARE_BEFORE, DEVICE_SHARE_AFTER = (0.47, 0.45, 0.08), (0.32, 0.62, 0.06)
+AFFINITY = 0.65  # chance that a further basket line comes from the first line's co-purchase group
+EVENT_COLUMNS = [
+    "event_id",
+    "session_id",
+    "customer_id",
+    "event_type",
+    "product_id",
+    "order_id",
+    "page_path",
+    "device_type",
+    "channel_code",
+    "occurred_at",
+]
+_CHANNEL_CODES = np.array([c[0] for c in CHANNELS], dtype=object)
+_CHANNEL_SHARE = np.array([c[3] for c in CHANNELS])
+_CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
+_CATEGORY_WEIGHT_BEFORE = np.array([c[4] for c in CATEGORIES])
+_CATEGORY_WEIGHT_AFTER = np.array([c[5] for c in CATEGORIES])
+
+
+@dataclass
+class Sessions:
+    """One day's sessions, in start order (kept in memory for the experiment and campaign truth)."""
+
+    session_id: np.ndarray
+    customer: np.ndarray  # -1 = anonymous
+    start: np.ndarray
+    device: np.ndarray
+    channel: np.ndarray
+    converted: np.ndarray
+    treated: np.ndarray  # experiment treatment applied
+    uplifted: np.ndarray  # confounded campaign uplift applied
+
+
+def category_weights(drifted: bool) -> np.ndarray:
+    return _CATEGORY_WEIGHT_AFTER if drifted else _CATEGORY_WEIGHT_BEFORE
+
+
+def draw_sessions(
+    rng: np.random.Generator,
+    customers: CustomerState,
+    day: int,
+    day_start: int,
+    n_known: int,
+    n_anonymous: int,
+    drifted: bool,
+    first_session_id: int,
+) -> Sessions:
+    pool = customers.active_before(day)
+    weight = VISIT_WEIGHT[customers.segment[pool]]
+    known = pool[rng.choice(len(pool), size=n_known, p=weight / weight.sum())] if len(pool) else pool[:0]
+    who = np.concatenate([known, np.full(n_anonymous, -1)])
+    n = len(who)
+    start = day_start + session_starts(rng, n)
+    order = np.argsort(start, kind="stable")
+    who, start = who[order], start[order]
+    share = DEVICE_SHARE_AFTER if drifted else DEVICE_SHARE_BEFORE
+    return Sessions(
+        session_id=first_session_id + np.arange(n),
+        customer=who,
+        start=start,
+        device=rng.choice(len(DEVICES), size=n, p=share),
+        channel=rng.choice(len(CHANNELS), size=n, p=_CHANNEL_SHARE),
+        converted=np.zeros(n, bool),
+        treated=np.zeros(n, bool),
+        uplifted=np.zeros(n, bool),
+    )
+
+
+def decide_conversion(
+    rng: np.random.Generator,
+    sessions: Sessions,
+    customers: CustomerState,
+    day: int,
+    effect: float,
+    uplift: float,
+    experiment_running: bool,
+) -> None:
+    """Known visitors buy with a segment rate, plus the experiment effect and the campaign uplift."""
+    known = sessions.customer >= 0
+    c = np.maximum(sessions.customer, 0)
+    sessions.treated = known & experiment_running & (customers.variant[c] == 2)
+    sessions.uplifted = known & (customers.uplift_until[c] >= day)
+    p = CONVERSION[customers.segment[c]] + effect * sessions.treated + uplift * sessions.uplifted
+    sessions.converted = known & (rng.random(len(c)) < p)
+
+
+def pick_products(
+    rng: np.random.Generator, products: ProductState, day: int, n: int, drifted: bool
+) -> np.ndarray:
+    """Popularity-weighted products, with the category mix of the day."""
+    live = products.buyable(day)
+    weight = products.popularity[live] * category_weights(drifted)[products.category[live]]
+    return live[rng.choice(len(live), size=n, p=weight / weight.sum())]
+
+
+def basket(
+    rng: np.random.Generator, products: ProductState, day: int, n_orders: int, drifted: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lines per order: (order index per line, product index); later lines follow co-purchase groups."""
+    n_lines = np.minimum(1 + rng.poisson(2.0, size=n_orders), 8)
+    line_order = np.repeat(np.arange(n_orders), n_lines)
+    product = pick_products(rng, products, day, len(line_order), drifted)
+    first_of_order = np.searchsorted(line_order, np.arange(n_orders))
+    anchor = product[first_of_order][line_order]
+    live = products.buyable(day)
+    by_group = live[np.argsort(products.group[live], kind="stable")]
+    groups = products.group[by_group]
+    lo = np.searchsorted(groups, products.group[anchor], side="left")
+    hi = np.searchsorted(groups, products.group[anchor], side="right")
+    mate = by_group[
+        np.minimum(lo + (rng.random(len(anchor)) * (hi - lo)).astype(np.int64), len(by_group) - 1)
+    ]
+    follow = (rng.random(len(anchor)) < AFFINITY) & (hi > lo)
+    follow[first_of_order] = False
+    return line_order, np.where(follow, mate, product)
+
+
+def emit_events(
+    out: TableBuilder,
+    rng: np.random.Generator,
+    sessions: Sessions,
+    products: ProductState,
+    day: int,
+    first_event_id: int,
+    order_id: np.ndarray,
+    cart_lines: tuple[np.ndarray, np.ndarray],
+    drifted: bool,
+) -> int:
+    """Event rows for the day's sessions; returns how many. `order_id` is per session (-1 = none)."""
+    n = len(sessions.session_id)
+    line_order, line_product = cart_lines
+    converted = np.flatnonzero(sessions.converted)
+    n_page = 1 + rng.poisson(0.8, size=n)
+    n_view = 1 + rng.poisson(1.8, size=n)
+    n_cart = (rng.random(n) < 0.25).astype(np.int64)
+    n_cart[converted] = np.bincount(line_order, minlength=len(converted))
+    n_checkout = np.where(sessions.converted, 1, n_cart * (rng.random(n) < 0.3))
+    n_purchase = sessions.converted.astype(np.int64)
+    counts = np.stack([n_page, n_view, n_cart, n_checkout, n_purchase], axis=1)
+    per_session = counts.sum(axis=1)
+    total = int(per_session.sum())
+    sess = np.repeat(np.arange(n), per_session)
+    offset = np.cumsum(per_session) - per_session
+    pos = np.arange(total) - offset[sess]
+    bounds = np.cumsum(counts, axis=1)[sess]
+    etype = (pos[:, None] >= bounds).sum(axis=1)
+    gaps = rng.integers(5, 150, size=total)
+    gaps[offset] = 0
+    clock = np.cumsum(gaps)
+    occurred = np.minimum(
+        sessions.start[sess] + clock - clock[offset][sess],
+        sessions.start[sess] // DAY_SECONDS * DAY_SECONDS + DAY_SECONDS - 1,
+    )
+
+    product = np.full(total, -1)
+    views = etype == 1
+    product[views] = pick_products(rng, products, day, int(views.sum()), drifted) + 1
+    carts = np.flatnonzero(etype == 2)
+    # converted sessions put their basket in the cart, line by line; others add one random product
+    conv_rank = np.full(n, -1)
+    conv_rank[converted] = np.arange(len(converted))
+    cart_session_rank = conv_rank[sess[carts]]
+    is_conv = cart_session_rank >= 0
+    line_start = np.searchsorted(line_order, np.arange(len(converted)))
+    line_index = line_start[np.maximum(cart_session_rank, 0)] + pos[carts] - bounds[carts, 1]
+    basket_products = np.append(line_product, 0)  # the padding slot is never selected
+    chosen = basket_products[np.where(is_conv, line_index, len(line_product))]
+    product[carts] = np.where(is_conv, chosen, pick_products(rng, products, day, len(carts), drifted)) + 1
+
+    category = _CATEGORY_CODES[rng.integers(0, len(_CATEGORY_CODES), size=total)]
+    path = np.full(total, "/cart", dtype=object)
+    path[etype == 0] = "/c/" + category[etype == 0]
+    path[offset] = "/"
+    path[views] = "/p/" + product[views].astype(str).astype(object)
+    path[etype == 3] = "/checkout"
+    path[etype == 4] = "/checkout/complete"
+    event_id = first_event_id + np.arange(total)
+    out.add(
+        event_id=event_id,
+        session_id=sessions.session_id[sess],
+        customer_id=np.where(sessions.customer[sess] >= 0, sessions.customer[sess] + 1, -1),
+        event_type=np.array(EVENT_TYPES, dtype=object)[etype],
+        product_id=product,
+        order_id=np.where(etype == 4, order_id[sess], -1),
+        page_path=path,
+        device_type=np.array(DEVICES, dtype=object)[sessions.device[sess]],
+        channel_code=_CHANNEL_CODES[sessions.channel[sess]],
+        occurred_at=occurred,
+        **{UID: event_id, DAY: np.full(total, day)},
+    )
+    return total
