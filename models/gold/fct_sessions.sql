@@ -1,0 +1,98 @@
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='session_id',
+    on_schema_change='fail', contract={'enforced': true}
+) }}
+{%- set cutoff = landing_cutoff('_last_landed_on') %}
+-- One row per web session: its events rolled up, attributed to the first event's device and channel.
+-- Incremental: sessions with an event (or their customer) landed in the lookback window are recomputed.
+with web_events as (
+    select * from {{ ref('web_events') }}
+),
+
+customers as (
+    select * from {{ ref('customers') }}
+),
+
+dim_customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+changed_sessions as (
+    select web_events.session_id
+    from web_events
+    left join customers on web_events.customer_id = customers.customer_id
+    where
+        {{ landed_in_window('web_events._last_landed_on', cutoff) }}
+        or {{ landed_in_window('customers._last_landed_on', cutoff) }}
+),
+
+session_events as (
+    select
+        *,
+        row_number() over (partition by session_id order by occurred_at, event_id) as event_sequence
+    from web_events
+    where session_id in (select changed_sessions.session_id from changed_sessions)
+),
+
+-- the first identified event names the session's customer (sessions may start anonymous)
+session_customers as (
+    select
+        session_id,
+        customer_id,
+        row_number() over (partition by session_id order by occurred_at, event_id) as customer_sequence
+    from session_events
+    where customer_id is not null
+),
+
+session_rollup as (
+    select
+        session_id,
+        min(occurred_at) as session_started_at,
+        max(occurred_at) as session_ended_at,
+        count(*) as event_count,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
+        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views,
+        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
+        sum(case when event_type = 'checkout' then 1 else 0 end) as checkouts,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        max(_last_landed_on) as _last_landed_on
+    from session_events
+    group by 1
+),
+
+first_events as (
+    select * from session_events
+    where event_sequence = 1
+),
+
+final as (
+    select
+        session_rollup.session_id,
+        session_customers.customer_id,
+        dim_customers.customer_sk,
+        cast(session_rollup.session_started_at as date) as session_date,
+        session_rollup.session_started_at,
+        session_rollup.session_ended_at,
+        cast(session_rollup.event_count as integer) as event_count,
+        cast(session_rollup.page_views as integer) as page_views,
+        cast(session_rollup.product_views as integer) as product_views,
+        cast(session_rollup.add_to_carts as integer) as add_to_carts,
+        cast(session_rollup.checkouts as integer) as checkouts,
+        session_rollup.purchases > 0 as has_purchase,
+        first_events.device_type,
+        first_events.channel_code,
+        session_rollup._last_landed_on
+    from session_rollup
+    inner join first_events
+        on session_rollup.session_id = first_events.session_id
+    left join session_customers
+        on
+            session_rollup.session_id = session_customers.session_id
+            and session_customers.customer_sequence = 1
+    left join dim_customers
+        on
+            session_customers.customer_id = dim_customers.customer_id
+            and {{ scd2_valid_at('dim_customers', 'session_rollup.session_started_at') }}
+)
+
+select * from final

@@ -1,0 +1,53 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id', on_schema_change='fail') }}
+{%- set cutoff = landing_cutoff('_last_landed_on') %}
+-- One row per web event, re-sent lines collapsed.
+-- Incremental: keys with a row landed in the lookback window are rebuilt from all their rows.
+with stg_web_events as (
+    {{ rows_of_changed_keys(ref('stg_shop__web_events'), 'event_id', cutoff) }}
+),
+
+conformed as (
+    select
+        event_id,
+        trim(session_id) as session_id,
+        customer_id,
+        lower(trim(event_type)) as event_type,
+        product_id,
+        order_id,
+        trim(page_path) as page_path,
+        lower(trim(device_type)) as device_type,
+        lower(trim(channel_code)) as channel_code,
+        occurred_at,
+        _landing_date,
+        _source_file
+    from stg_web_events
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by event_id order by occurred_at desc, _landing_date desc, _source_file desc
+        ) as row_rank,
+        max(_landing_date) over (partition by event_id) as _last_landed_on
+    from conformed
+),
+
+final as (
+    select
+        event_id,
+        session_id,
+        customer_id,
+        event_type,
+        product_id,
+        order_id,
+        page_path,
+        device_type,
+        channel_code,
+        occurred_at,
+        _last_landed_on
+    from ranked
+    where row_rank = 1
+)
+
+select * from final
