@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     parser.set_defaults(func=run)
 
-    summary_parser = subparsers.add_parser("summary", help="print rows per layer, quarantine, revenue vs truth")
+    summary_parser = subparsers.add_parser("summary", help="rows per layer, quarantine, revenue vs truth")
     summary_parser.set_defaults(func=lambda args: _print_summary(load_settings()))
 
 
@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     started = time.perf_counter()
     if not args.skip_generate:
-        generate_args = ["generate", "--scale", str(args.scale), "--days", str(args.days), "--seed", str(args.seed)]
-        generate_args += ["--out", str(settings.landing_dir), "--seeds-dir", str(settings.seeds_dir)]
+        generate_args = ["generate", "--scale", str(args.scale), "--days", str(args.days)]
+        generate_args += ["--seed", str(args.seed), "--out", str(settings.landing_dir)]
+        generate_args += ["--seeds-dir", str(settings.seeds_dir)]
         code = cli.main(generate_args)
         if code:
             return code

@@ -1,0 +1,1 @@
+"""Data quality: landing-file validation, Great Expectations gates between layers, row accounting."""
