@@ -17,6 +17,7 @@ class Settings:
     warehouse_path: Path
     seeds_dir: Path
     dbt_target: str
+    dbt_target_path: Path  # dbt artifacts (manifest, run results); separate per warehouse in tests
 
     @property
     def truth_dir(self) -> Path:
@@ -43,6 +44,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         warehouse_path=_path(env, "EMPORIUM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
         seeds_dir=_path(env, "EMPORIUM_SEEDS_DIR", PROJECT_ROOT / "seeds"),
         dbt_target=env.get("DBT_TARGET", "duckdb"),
+        dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
     )
 
 
@@ -56,6 +58,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
             "DBT_TARGET": settings.dbt_target,
             "DBT_PROFILES_DIR": str(settings.profiles_dir),
             "DBT_PROJECT_DIR": str(settings.project_dir),
+            "DBT_TARGET_PATH": str(settings.dbt_target_path),
+            "DBT_LOG_PATH": str(settings.dbt_target_path.parent / "logs"),
             "DBT_SEND_ANONYMOUS_STATISTICS": "false",
             "DO_NOT_TRACK": "1",
         }
