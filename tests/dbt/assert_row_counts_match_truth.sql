@@ -1,0 +1,52 @@
+-- Per entity: landed rows, silver (clean) rows and quarantined rows equal the generator's truth, and
+-- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way.
+{%- set entities = [
+    'customers', 'products', 'orders', 'order_items', 'payments', 'returns', 'web_events',
+    'campaigns', 'campaign_contacts', 'experiment_assignments', 'support_tickets',
+] %}
+with warehouse_counts as (
+    {%- for entity in entities %}
+    select
+        '{{ entity }}' as entity,
+        (select count(*) from {{ source('shop', entity) }}) as raw_rows,
+        (select count(*) from {{ ref(entity) }}) as clean_rows,
+        (select count(*) from {{ ref('quarantine_' ~ entity) }}) as quarantined_rows,
+        (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as valid_rows
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+truth as (
+    select
+        entity,
+        cast(raw_rows as bigint) as raw_rows,
+        cast(clean_rows as bigint) as clean_rows,
+        cast(collapsed_rows as bigint) as collapsed_rows,
+        cast(quarantined_rows as bigint) as quarantined_rows
+    from {{ source('truth', 'row_counts') }}
+),
+
+compared as (
+    select
+        coalesce(warehouse_counts.entity, truth.entity) as entity,
+        warehouse_counts.raw_rows,
+        truth.raw_rows as truth_raw_rows,
+        warehouse_counts.clean_rows,
+        truth.clean_rows as truth_clean_rows,
+        warehouse_counts.valid_rows - warehouse_counts.clean_rows as collapsed_rows,
+        truth.collapsed_rows as truth_collapsed_rows,
+        warehouse_counts.quarantined_rows,
+        truth.quarantined_rows as truth_quarantined_rows,
+        warehouse_counts.valid_rows
+    from warehouse_counts
+    full outer join truth
+        on warehouse_counts.entity = truth.entity
+)
+
+select * from compared
+where
+    raw_rows is distinct from truth_raw_rows
+    or clean_rows is distinct from truth_clean_rows
+    or collapsed_rows is distinct from truth_collapsed_rows
+    or quarantined_rows is distinct from truth_quarantined_rows
+    or raw_rows is distinct from valid_rows + quarantined_rows
