@@ -46,6 +46,17 @@ def flat_pool(pools: Pools, attr: str, slug: bool = False) -> tuple[np.ndarray, 
     return values, offsets
 
 
+def _cities(fake: Faker, n: int) -> list[str]:
+    """Some locales (it_IT) build their city list from a set, so its order follows the process's hash
+    seed; drawing from the sorted list keeps the pool the same in every process."""
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list | tuple) and cities:
+            ordered = sorted(cities)
+            return [fake.random_element(ordered) for _ in range(n)]
+    return [fake.city() for _ in range(n)]
+
+
 def _unique(values: list[str]) -> np.ndarray:
     return np.array(sorted(set(values)), dtype=object)
 
@@ -60,7 +71,7 @@ def build_pools(seed: int) -> Pools:
                 first_names=_unique([fake.first_name() for _ in range(POOL_SIZE)]),
                 last_names=_unique([fake.last_name() for _ in range(POOL_SIZE)]),
                 streets=_unique([fake.street_address().replace("\n", " ") for _ in range(POOL_SIZE)]),
-                cities=_unique([fake.city() for _ in range(POOL_SIZE // 3)]),
+                cities=_unique(_cities(fake, POOL_SIZE // 3)),
                 postcodes=_unique([fake.postcode() for _ in range(POOL_SIZE)]),
             )
         )

@@ -1,0 +1,143 @@
+"""Rendering simulated rows as landing values: strings for CSV / JSON lines, typed arrays for Parquet.
+
+Defect flags set by `defects` become visible here (noise, emptied fields, broken timestamps, broken
+e-mails and JSON). Everything is vectorised with Arrow compute kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generator.defects import DEFECT, NOISE, NULLED, QUARANTINE_KINDS
+from generator.entities import BOOL, DATE, ID, INT, MONEY, SID, SID_PREFIX, TEXT, TRIM, TRIM_LOWER, TS, Entity
+from generator.simulate.calendar import DAY_SECONDS
+from generator.simulate.tables import UID, Table
+
+TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+_BAD_TIMESTAMPS = ("2025-13-45 25:61:00", "not a date", "2024-02-30 10:00:00")
+_CSV_QUOTE = r'[,"\n\r]|^\s|\s$'
+
+
+def _variant(table: Table, n: int) -> np.ndarray:
+    """A per-row choice among n variants that an exact duplicate shares with its original."""
+    return (table[UID] % n).astype(np.int64)
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def money_strings(cents: np.ndarray) -> pa.Array:
+    sign = np.where(cents < 0, "-", "").astype(object)
+    magnitude = np.abs(cents)
+    units = pa.array(magnitude // 100).cast(pa.string())
+    fraction = pc.utf8_lpad(pa.array(magnitude % 100).cast(pa.string()), 2, "0")
+    return _join(pa.array(sign, pa.string()), units, ".", fraction)
+
+
+def ts_strings(seconds: np.ndarray, fmt: str = TS_FORMAT) -> pa.Array:
+    stamps = pa.array(seconds, type=pa.int64(), mask=seconds < 0).cast(pa.timestamp("s"))
+    return pc.strftime(stamps, format=fmt)
+
+
+def _noisy(values: pa.Array, rule: str, variant: np.ndarray) -> pa.Array:
+    """Stray spaces and case changes that silver's cleaning rule for the field undoes."""
+    if rule == TRIM_LOWER:
+        changed = pc.utf8_upper(values)
+    elif rule == TRIM:
+        changed = values
+    else:  # trim_upper
+        changed = pc.utf8_lower(values)
+    spaced = [_join(" ", changed), _join(changed, "  "), _join(" ", changed, " ")]
+    return pc.if_else(variant == 0, spaced[0], pc.if_else(variant == 1, spaced[1], spaced[2]))
+
+
+def _broken_emails(values: pa.Array, variant: np.ndarray) -> pa.Array:
+    no_at = pc.replace_substring(values, "@", " at ")
+    no_dot = pc.replace_substring_regex(values, r"\.[^.@]+$", "")
+    double_at = pc.replace_substring(values, "@", "@@")
+    return pc.if_else(variant == 0, no_at, pc.if_else(variant == 1, no_dot, double_at))
+
+
+def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, pa.Array]:
+    """Column name -> Arrow array; strings everywhere unless `typed` (Parquet)."""
+    out: dict[str, pa.Array] = {}
+    for column in entity.columns:
+        values, kind = table[column], entity.kind(column)
+        if kind in (ID, INT, SID):
+            arr = pa.array(values, type=pa.int64(), mask=values < 0 if kind != INT else None)
+            if not typed:
+                arr = arr.cast(pa.string())
+            if kind == SID:
+                arr = _join(SID_PREFIX[column], arr)
+        elif kind == MONEY:
+            arr = money_strings(values)
+            arr = arr.cast(pa.decimal128(18, 2)) if typed else arr
+        elif kind == TS:
+            arr = ts_strings(values)
+            if typed:
+                arr = pa.array(values * 1_000_000, type=pa.int64(), mask=values < 0).cast(pa.timestamp("us"))
+        elif kind == DATE:
+            arr = ts_strings(epoch0 + values * DAY_SECONDS, "%Y-%m-%d")
+        elif kind == BOOL:
+            arr = pa.array(values, type=pa.bool_())
+            arr = arr if typed else pc.if_else(arr, "true", "false")
+        else:
+            arr = pa.array(values, type=pa.string())
+        out[column] = arr
+
+    variant = _variant(table, 3)
+    noise = table[NOISE]
+    for column, rule in entity.noise:
+        out[column] = pc.if_else(noise, _noisy(out[column], rule, variant), out[column])
+    for column in entity.optional:
+        out[column] = pc.if_else(table[NULLED], pa.nulls(len(noise), out[column].type), out[column])
+    defect = table[DEFECT]
+    if "invalid_timestamp" in entity.quarantine:
+        broken = defect == QUARANTINE_KINDS.index("invalid_timestamp")
+        bad = pa.array(np.array(_BAD_TIMESTAMPS, dtype=object)[variant])
+        for column in entity.timestamps:
+            out[column] = pc.if_else(
+                broken & pc.is_valid(out[column]).to_numpy(zero_copy_only=False), bad, out[column]
+            )
+    if "malformed_email" in entity.quarantine:
+        broken = defect == QUARANTINE_KINDS.index("malformed_email")
+        out["email"] = pc.if_else(broken, _broken_emails(out["email"], variant), out["email"])
+    return out
+
+
+def csv_lines(entity: Entity, cols: dict[str, pa.Array]) -> pa.Array:
+    """One CSV line per row, newline included; empty field = null."""
+    fields = []
+    for column in entity.columns:
+        arr = cols[column]
+        if entity.kind(column) == TEXT:
+            quoted = _join('"', pc.replace_substring(arr, '"', '""'), '"')
+            arr = pc.if_else(pc.match_substring_regex(arr, _CSV_QUOTE), quoted, arr)
+        fields.append(pc.fill_null(arr, ""))
+    return pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, ","), "", "\n")
+
+
+def _json_string(arr: pa.Array) -> pa.Array:
+    escaped = pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
+    return _join('"', escaped, '"')
+
+
+def json_lines(entity: Entity, cols: dict[str, pa.Array], defect: np.ndarray) -> pa.Array:
+    """One JSON object per line; `malformed_json` rows are cut in half."""
+    pieces = []
+    for column in entity.columns:
+        arr = cols[column]
+        value = arr if entity.kind(column) in (ID, INT) else _json_string(arr)
+        pieces.append(_join(f'"{column}":', pc.fill_null(value, "null")))
+    lines = _join("{", pc.binary_join_element_wise(*pieces, ","), "}")
+    if "malformed_json" in entity.quarantine:
+        broken = defect == QUARANTINE_KINDS.index("malformed_json")
+        lines = pc.if_else(broken, pc.utf8_slice_codeunits(lines, 0, 60), lines)
+    return pc.binary_join_element_wise(lines, "", "\n")
+
+
+def header(entity: Entity) -> bytes:
+    return (",".join(entity.columns) + "\n").encode()

@@ -1,0 +1,77 @@
+"""generate and append: simulate, inject defects, write the landing partitions, seeds and truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from generator import defects, truth
+from generator.config import Params
+from generator.entities import ENTITIES, Entity
+from generator.pools import build_pools
+from generator.reference import write_seeds
+from generator.simulate.tables import DAY, UID, Table, n_rows, take
+from generator.simulate.world import World, simulate
+from generator.writers import write_entity
+
+TRUTH_DIR = "_truth"
+
+
+def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Table]:
+    """(clean rows that landed, every row to write) for one entity, both within the horizon."""
+    table = dict(world.tables[entity.name])
+    table[defects.LAND], table[defects.LATE] = defects.landing_days(params, entity, table)
+    raw = defects.inject(params, entity, table, world.epoch0)
+    end = params.days - 1
+    raw = take(raw, np.flatnonzero(raw[defects.LAND] <= end))
+    # file order: landing day, then event day, originals before copies, then row id
+    order = np.lexsort((raw[UID], raw[defects.DEFECT], raw[defects.PART], raw[DAY], raw[defects.LAND]))
+    return truth.landed(table, end), take(raw, order)
+
+
+def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:
+    valid = raw[defects.PART] != defects.QUARANTINE
+    total, quarantined = n_rows(raw), int((~valid).sum())
+    clean = len(np.unique(raw[entity.key][valid]))
+    return total, clean, total - clean - quarantined, quarantined
+
+
+def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: int, progress: bool) -> None:
+    """Writes partitions first_day..end of a world simulated from day 0, then rewrites `_truth/`."""
+    world = simulate(params, build_pools(params.seed), progress)
+    clean: dict[str, Table] = {}
+    counts: truth.RowCounts = {}
+    log: list[tuple[str, str, str, str, str]] = []
+    for entity in tqdm(ENTITIES, desc="writing entities", disable=not progress, unit="entity"):
+        clean[entity.name], raw = _raw_table(params, entity, world)
+        counts[entity.name] = _counts(entity, raw)
+        log += write_entity(entity, raw, out, params.start_date, 0, params.days - 1, world.epoch0, first_day)
+    truth.write_truth(out / TRUTH_DIR, params, world, clean, counts, log)
+    if seeds_dir is not None:
+        write_seeds(seeds_dir, params.start_date.year, params.end_date.year)
+
+
+def generate(params: Params, out: Path, seeds_dir: Path | None, progress: bool = False) -> None:
+    """A fresh landing zone: the previous one in `out` is removed first."""
+    for entity in ENTITIES:
+        shutil.rmtree(out / entity.name, ignore_errors=True)
+    shutil.rmtree(out / TRUTH_DIR, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    build_landing(params, out, seeds_dir, 0, progress)
+
+
+def read_params(out: Path) -> Params:
+    manifest = json.loads((out / TRUTH_DIR / "manifest.json").read_text(encoding="utf-8"))
+    return Params.from_manifest(manifest)
+
+
+def append(out: Path, days: int, seeds_dir: Path | None, progress: bool = False) -> Params:
+    """The next `days` days: the same files a longer `generate` would have written for them."""
+    previous = read_params(out)
+    params = previous.with_days(previous.days + days)
+    build_landing(params, out, seeds_dir, previous.days, progress)
+    return params

@@ -1,0 +1,136 @@
+"""Writing one entity's landed rows as one file per landing day, deterministically (byte for byte)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from generator.defects import (
+    DEFECT,
+    EXACT,
+    LAND,
+    LATE,
+    NEAR,
+    NOISE,
+    NULLED,
+    PART,
+    QUARANTINE,
+    QUARANTINE_KINDS,
+)
+from generator.entities import Entity
+from generator.formatting import csv_lines, header, json_lines, render
+from generator.simulate.tables import Table, take
+
+CHUNK_ROWS = 1_000_000  # rows rendered at once; bounds memory for the big entities
+ROW_GROUP_SIZE = 65_536
+OUTCOMES = {
+    "exact_duplicate": "collapse",
+    "near_duplicate": "collapse",
+    "late_arrival": "clean",
+    "null_optional": "clean",
+    "whitespace_case_noise": "clean",
+} | dict.fromkeys(QUARANTINE_KINDS, "quarantine")
+
+
+def _parquet_schema(entity: Entity, cols: dict[str, pa.Array]) -> pa.Schema:
+    return pa.schema([pa.field(c, cols[c].type) for c in entity.columns])
+
+
+def _day_chunks(land: np.ndarray, first_day: int, last_day: int) -> Iterator[tuple[int, int]]:
+    """(first, last) landing-day ranges whose rows add up to about CHUNK_ROWS."""
+    bounds = np.searchsorted(land, np.arange(first_day, last_day + 2))
+    start = first_day
+    for day in range(first_day, last_day + 1):
+        rows = bounds[day + 1 - first_day] - bounds[start - first_day]
+        if rows >= CHUNK_ROWS or day == last_day:
+            yield start, day
+            start = day + 1
+
+
+def _empty_parquet(entity: Entity, table: Table, epoch0: int) -> pa.Table:
+    cols = render(entity, take(table, np.zeros(0, np.int64)), epoch0, typed=True)
+    return pa.table(cols, schema=_parquet_schema(entity, cols))
+
+
+def write_entity(
+    entity: Entity,
+    table: Table,
+    root: Path,
+    start: dt.date,
+    first_day: int,
+    last_day: int,
+    epoch0: int,
+    write_from: int,
+) -> list[tuple[str, str, str, str, str]]:
+    """Writes partitions write_from..last_day of `table` (sorted by landing day); returns the defect-log
+    rows of first_day..last_day (the log always covers the whole landing zone)."""
+    land = table[LAND]
+    log: list[tuple[str, str, str, str, str]] = []
+    for lo_day, hi_day in _day_chunks(land, first_day, last_day):
+        lo, hi = np.searchsorted(land, [lo_day, hi_day + 1])
+        chunk = take(table, np.arange(lo, hi))
+        typed = entity.fmt == "parquet"
+        cols = render(entity, chunk, epoch0, typed)
+        if entity.fmt == "csv":
+            lines = csv_lines(entity, cols).cast(pa.large_string())
+        elif entity.fmt == "jsonl":
+            lines = json_lines(entity, cols, chunk[DEFECT]).cast(pa.large_string())
+        day_bounds = np.searchsorted(chunk[LAND], np.arange(lo_day, hi_day + 2))
+        for day in range(max(lo_day, write_from), hi_day + 1):
+            a, b = int(day_bounds[day - lo_day]), int(day_bounds[day - lo_day + 1])
+            date_iso = (start + dt.timedelta(days=day)).isoformat()
+            path = root / entity.source_file(date_iso)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if typed:
+                piece = pa.table({c: cols[c].slice(a, b - a) for c in entity.columns})
+                pq.write_table(piece, path, row_group_size=ROW_GROUP_SIZE, compression="snappy")
+            else:
+                path.write_bytes(_head(entity) + _slice_bytes(lines, a, b))
+        log += _log_rows(entity, chunk, cols[entity.key], start)
+    return log
+
+
+def _head(entity: Entity) -> bytes:
+    return header(entity) if entity.fmt == "csv" else b""
+
+
+def _slice_bytes(lines: pa.Array, a: int, b: int) -> bytes:
+    """The concatenated bytes of lines[a:b], straight from the Arrow buffers."""
+    if b <= a:
+        return b""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=lines.offset * 8)
+    return bytes(memoryview(lines.buffers()[2])[offsets[a] : offsets[b]])
+
+
+def _log_rows(
+    entity: Entity, chunk: Table, keys: pa.Array, start: dt.date
+) -> list[tuple[str, str, str, str, str]]:
+    """One defect-log row per injected defect, in file order."""
+    part, base = chunk[PART], chunk[PART] == 0
+    quarantine = np.flatnonzero(part == QUARANTINE)
+    hits = [
+        (np.flatnonzero(chunk[NOISE] & base), "whitespace_case_noise"),
+        (np.flatnonzero(chunk[NULLED] & base), "null_optional"),
+        (np.flatnonzero(chunk[LATE] & base), "late_arrival"),
+        (np.flatnonzero(part == EXACT), "exact_duplicate"),
+        (np.flatnonzero(part == NEAR), "near_duplicate"),
+    ]
+    index = np.concatenate([i for i, _ in hits] + [quarantine])
+    names = np.concatenate(
+        [np.full(len(i), name, dtype=object) for i, name in hits]
+        + [np.array(QUARANTINE_KINDS, dtype=object)[chunk[DEFECT][quarantine]]]
+    )
+    order = np.argsort(index, kind="stable")
+    index, names = index[order], names[order]
+    key_text = keys.take(pa.array(index, pa.int64())).cast(pa.string()).fill_null("").to_pylist()
+    first_date = start.toordinal()
+    return [
+        (entity.name, entity.source_file(dt.date.fromordinal(first_date + int(day)).isoformat()), key, name,
+         OUTCOMES[name])
+        for day, key, name in zip(chunk[LAND][index], key_text, names, strict=True)
+    ]  # fmt: skip
