@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Where the `postgres` target lives (EMPORIUM_PG_*); the dbt profile reads the same variables."""
+
+    host: str = "127.0.0.1"
+    port: int = 54329
+    user: str = "emporium"
+    password: str = ""
+    database: str = "emporium"
+
+    def connection_params(self) -> dict[str, str | int]:
+        """Keyword arguments for psycopg2.connect."""
+        return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
+                "dbname": self.database}  # fmt: skip
+
+    def env(self) -> dict[str, str]:
+        return {
+            "EMPORIUM_PG_HOST": self.host,
+            "EMPORIUM_PG_PORT": str(self.port),
+            "EMPORIUM_PG_USER": self.user,
+            "EMPORIUM_PG_PASSWORD": self.password,
+            "EMPORIUM_PG_DATABASE": self.database,
+        }
 
 
 @dataclass(frozen=True)
@@ -18,6 +43,7 @@ class Settings:
     seeds_dir: Path
     dbt_target: str
     dbt_target_path: Path  # dbt artifacts (manifest, run results); separate per warehouse in tests
+    postgres: PostgresSettings = field(default_factory=PostgresSettings)
 
     @property
     def truth_dir(self) -> Path:
@@ -45,6 +71,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         seeds_dir=_path(env, "EMPORIUM_SEEDS_DIR", PROJECT_ROOT / "seeds"),
         dbt_target=env.get("DBT_TARGET", "duckdb"),
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
+        postgres=_postgres(env),
+    )
+
+
+def _postgres(env: dict[str, str]) -> PostgresSettings:
+    default = PostgresSettings()
+    return PostgresSettings(
+        host=env.get("EMPORIUM_PG_HOST", default.host),
+        port=int(env.get("EMPORIUM_PG_PORT", default.port)),
+        user=env.get("EMPORIUM_PG_USER", default.user),
+        password=env.get("EMPORIUM_PG_PASSWORD", default.password),
+        database=env.get("EMPORIUM_PG_DATABASE", default.database),
     )
 
 
@@ -56,6 +94,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
             "EMPORIUM_LANDING_DIR": str(settings.landing_dir),
             "EMPORIUM_WAREHOUSE_PATH": str(settings.warehouse_path),
             "DBT_TARGET": settings.dbt_target,
+            **settings.postgres.env(),
             "DBT_PROFILES_DIR": str(settings.profiles_dir),
             "DBT_PROJECT_DIR": str(settings.project_dir),
             "DBT_TARGET_PATH": str(settings.dbt_target_path),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,13 +18,7 @@ def connect(settings: Settings, *, read_only: bool = True) -> Iterator[Any]:
     elif settings.dbt_target == "postgres":
         import psycopg2
 
-        connection = psycopg2.connect(
-            host=os.environ.get("EMPORIUM_PG_HOST", "127.0.0.1"),
-            port=int(os.environ.get("EMPORIUM_PG_PORT", "54329")),
-            user=os.environ.get("EMPORIUM_PG_USER", "emporium"),
-            password=os.environ.get("EMPORIUM_PG_PASSWORD", ""),
-            dbname=os.environ.get("EMPORIUM_PG_DATABASE", "emporium"),
-        )
+        connection = psycopg2.connect(**settings.postgres.connection_params())
     else:
         raise ValueError(f"unknown DBT_TARGET {settings.dbt_target!r}: expected 'duckdb' or 'postgres'")
     try:
