@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date',
+    on_schema_change='fail'
+) }}
 -- orders rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
 with
 {{ shop_validation_ctes('orders') }},

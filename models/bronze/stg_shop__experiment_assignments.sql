@@ -1,4 +1,4 @@
--- Valid experiment_assignments rows, typed; the rows failing a hard rule go to quarantine_experiment_assignments instead.
+-- Valid experiment_assignments rows, typed; rows failing a hard rule go to quarantine_experiment_assignments.
 with
 {{ shop_validation_ctes('experiment_assignments') }},
 

@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date',
+    on_schema_change='fail'
+) }}
 -- Valid order_items rows, typed; the rows failing a hard rule go to quarantine_order_items instead.
 with
 {{ shop_validation_ctes('order_items') }},

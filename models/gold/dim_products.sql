@@ -10,7 +10,9 @@ categories as (
 
 final as (
     select
-        cast({{ surrogate_key(['product_history.product_id', 'product_history.valid_from']) }} as varchar) as product_sk,
+        cast(
+            {{ surrogate_key(["product_history.product_id", "product_history.valid_from"]) }} as varchar
+        ) as product_sk,
         product_history.product_id,
         product_history.sku,
         product_history.product_name,

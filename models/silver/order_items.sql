@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='order_item_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='order_item_id',
+    on_schema_change='fail'
+) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- One row per order line, re-sends collapsed (latest updated_at wins).
 -- Incremental: keys with a row landed in the lookback window are rebuilt from all their rows.

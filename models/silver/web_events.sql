@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id',
+    on_schema_change='fail'
+) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- One row per web event, re-sent lines collapsed.
 -- Incremental: keys with a row landed in the lookback window are rebuilt from all their rows.

@@ -6,13 +6,13 @@
 ] %}
 with warehouse_counts as (
     {%- for entity in entities %}
-    select
-        '{{ entity }}' as entity,
-        (select count(*) from {{ source('shop', entity) }}) as raw_rows,
-        (select count(*) from {{ ref(entity) }}) as clean_rows,
-        (select count(*) from {{ ref('quarantine_' ~ entity) }}) as quarantined_rows,
-        (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as valid_rows
-    {{ 'union all' if not loop.last }}
+        select
+            '{{ entity }}' as entity,
+            (select count(*) from {{ source('shop', entity) }}) as raw_rows,
+            (select count(*) from {{ ref(entity) }}) as clean_rows,
+            (select count(*) from {{ ref('quarantine_' ~ entity) }}) as quarantined_rows,
+            (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as valid_rows
+        {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
 
