@@ -49,7 +49,7 @@ def collect(settings: Settings) -> Summary:
                 summary.quarantine += [(entity, reason, count) for reason, count in counts]
         daily = {
             str(day): Decimal(str(net))
-            for day, net in fetch_all(connection, "select date_day, net_revenue from gold.mart_daily_revenue")
+            for day, net in fetch_all(connection, "select revenue_date, net_revenue from gold.mart_daily_revenue")
         }
     summary.revenue_warehouse = sum(daily.values(), Decimal("0"))
     truth_file = settings.truth_dir / "daily_revenue.csv"
@@ -76,6 +76,7 @@ def render(summary: Summary) -> str:
         tabulate(
             [(f"{summary.revenue_warehouse:,.2f}", truth, verdict)],
             headers=["gold.mart_daily_revenue", "_truth/daily_revenue.csv", "check"],
+            disable_numparse=True,
         )
     )
     if summary.days_off:
