@@ -84,8 +84,8 @@ def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, 
         elif kind == BOOL:
             arr = pa.array(values, type=pa.bool_())
             arr = arr if typed else pc.if_else(arr, "true", "false")
-        else:
-            arr = pa.array(values, type=pa.string())
+        else:  # an entity with no rows yet has untyped empty columns
+            arr = pa.array(values if len(values) else np.empty(0, object), type=pa.string())
         out[column] = arr
 
     variant = _variant(table, 3)

@@ -34,16 +34,23 @@ class Pools:
     email_domains: np.ndarray
     brands: np.ndarray
     adjectives: np.ndarray
+    flat: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]  # see flat_pool
 
 
 def flat_pool(pools: Pools, attr: str, slug: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """One array of all countries' values for `attr`, and each country's offset into it."""
-    parts = [getattr(c, attr) for c in pools.countries]
-    offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
-    values = np.concatenate(parts)
-    if slug:
-        values = np.array([ascii_slug(v) for v in values], dtype=object)
-    return values, offsets
+    """One array of all countries' values for `attr` (or their e-mail slugs), and each country's offset."""
+    return pools.flat[(attr, slug)]
+
+
+def _flatten(countries: list[CountryPool]) -> dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]:
+    flat = {}
+    for attr in ("first_names", "last_names", "streets", "cities", "postcodes"):
+        parts = [getattr(c, attr) for c in countries]
+        offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+        values = np.concatenate(parts)
+        flat[(attr, False)] = (values, offsets)
+        flat[(attr, True)] = (np.array([ascii_slug(v) for v in values], dtype=object), offsets)
+    return flat
 
 
 def _cities(fake: Faker, n: int) -> list[str]:
@@ -85,4 +92,5 @@ def build_pools(seed: int) -> Pools:
         email_domains=_unique([d.lower() for d in domains]),
         brands=_unique(brands),
         adjectives=_unique(adjectives),
+        flat=_flatten(countries),
     )

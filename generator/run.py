@@ -21,16 +21,23 @@ from generator.writers import write_entity
 TRUTH_DIR = "_truth"
 
 
+# the clean tables the truth files are computed from; the others are released once written
+TRUTH_ENTITIES = ("orders", "order_items", "returns", "campaign_contacts", "experiment_assignments")
+
+
 def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Table]:
-    """(clean rows that landed, every row to write) for one entity, both within the horizon."""
-    table = dict(world.tables[entity.name])
+    """(clean rows that landed, every row to write) for one entity, both within the horizon.
+    Takes the entity's table out of `world` so its memory goes once it is written."""
+    table = world.tables.pop(entity.name)
     table[defects.LAND], table[defects.LATE] = defects.landing_days(params, entity, table)
     raw = defects.inject(params, entity, table, world.epoch0)
     end = params.days - 1
-    raw = take(raw, np.flatnonzero(raw[defects.LAND] <= end))
+    keep = np.flatnonzero(raw[defects.LAND] <= end)
     # file order: landing day, then event day, originals before copies, then row id
-    order = np.lexsort((raw[UID], raw[defects.DEFECT], raw[defects.PART], raw[DAY], raw[defects.LAND]))
-    return truth.landed(table, end), take(raw, order)
+    keys = (raw[UID], raw[defects.DEFECT], raw[defects.PART], raw[DAY], raw[defects.LAND])
+    order = keep[np.lexsort(tuple(k[keep] for k in keys))]
+    clean = truth.landed(table, end) if entity.name in TRUTH_ENTITIES else {}
+    return clean, take(raw, order)
 
 
 def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:
@@ -50,6 +57,7 @@ def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: 
         clean[entity.name], raw = _raw_table(params, entity, world)
         counts[entity.name] = _counts(entity, raw)
         log += write_entity(entity, raw, out, params.start_date, 0, params.days - 1, world.epoch0, first_day)
+        del raw  # the big entities should not overlap in memory
     truth.write_truth(out / TRUTH_DIR, params, world, clean, counts, log)
     if seeds_dir is not None:
         write_seeds(seeds_dir, params.start_date.year, params.end_date.year)

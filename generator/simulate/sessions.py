@@ -31,6 +31,7 @@ EVENT_COLUMNS = [
 _CHANNEL_CODES = np.array([c[0] for c in CHANNELS], dtype=object)
 _CHANNEL_SHARE = np.array([c[3] for c in CHANNELS])
 _CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
+_CATEGORY_PATHS = "/c/" + _CATEGORY_CODES
 _CATEGORY_WEIGHT_BEFORE = np.array([c[4] for c in CATEGORIES])
 _CATEGORY_WEIGHT_AFTER = np.array([c[5] for c in CATEGORIES])
 
@@ -143,8 +144,10 @@ def emit_events(
     order_id: np.ndarray,
     cart_lines: tuple[np.ndarray, np.ndarray],
     drifted: bool,
+    product_paths: np.ndarray,
 ) -> int:
-    """Event rows for the day's sessions; returns how many. `order_id` is per session (-1 = none)."""
+    """Event rows for the day's sessions; returns how many. `order_id` is per session (-1 = none);
+    `product_paths[product_id]` is the page path of a product."""
     n = len(sessions.session_id)
     line_order, line_product = cart_lines
     converted = np.flatnonzero(sessions.converted)
@@ -185,11 +188,11 @@ def emit_events(
     chosen = basket_products[np.where(is_conv, line_index, len(line_product))]
     product[carts] = np.where(is_conv, chosen, pick_products(rng, products, day, len(carts), drifted)) + 1
 
-    category = _CATEGORY_CODES[rng.integers(0, len(_CATEGORY_CODES), size=total)]
+    # paths come from lookup arrays, so rows share a few string objects instead of owning one each
     path = np.full(total, "/cart", dtype=object)
-    path[etype == 0] = "/c/" + category[etype == 0]
+    path[etype == 0] = _CATEGORY_PATHS[rng.integers(0, len(_CATEGORY_PATHS), size=int((etype == 0).sum()))]
     path[offset] = "/"
-    path[views] = "/p/" + product[views].astype(str).astype(object)
+    path[views] = product_paths[product[views]]
     path[etype == 3] = "/checkout"
     path[etype == 4] = "/checkout/complete"
     event_id = first_event_id + np.arange(total)

@@ -30,12 +30,19 @@ class TableBuilder:
             self._parts[name].append(np.asarray(cols[name]))
 
     def build(self) -> Table:
-        table: Table = {}
-        for name, parts in self._parts.items():
-            table[name] = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-        # rows of one day in a stable order, whatever the order they were produced in
-        order = np.lexsort((table[UID], table[DAY]))
-        return {name: values[order] for name, values in table.items()}
+        """The rows in (day, uid) order, whatever the order they were produced in; column by column,
+        releasing the parts as it goes, to keep peak memory near one copy of the table."""
+
+        def column(name: str) -> np.ndarray:
+            parts = self._parts.pop(name)
+            return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+        uid, day = column(UID), column(DAY)
+        order = np.lexsort((uid, day))
+        table: Table = {UID: uid[order], DAY: day[order]}
+        for name in list(self._parts):
+            table[name] = column(name)[order]
+        return {name: table[name] for name in self.columns}
 
 
 def take(table: Table, index: np.ndarray) -> Table:

@@ -78,6 +78,7 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
     )
     ids, pending = orders.Ids(), _Pending()
     session_log: dict[str, list[np.ndarray]] = defaultdict(list)
+    product_paths = np.empty(0, dtype=object)
 
     for day in tqdm(range(params.days), desc="simulating days", disable=not progress, unit="day"):
         day_start = epoch0 + day * DAY_SECONDS
@@ -104,6 +105,8 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
         created = day_start + np.sort(r.integers(0, DAY_SECONDS, n_new))
         idx = catalog.add_products(prod, pools, r, n_new, day, created)
         catalog.emit_rows(out["products"], prod, idx, created, day, True)
+        if len(product_paths) <= prod.n:
+            product_paths = np.array([f"/p/{i}" for i in range(prod.n + 1)], dtype=object)
 
         r = rng("customers")
         if day == 0:
@@ -195,6 +198,7 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
             session_order,
             (line_order, line_product),
             drifted,
+            product_paths,
         )
         ids.event += n_events
         batch.placed_at = _purchase_times(out["web_events"], n_events, len(conv))
@@ -223,7 +227,7 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
     return World(
         params=params,
         epoch0=epoch0,
-        tables={name: b.build() for name, b in out.items()},
+        tables={name: out.pop(name).build() for name in list(out)},
         sessions={k: np.concatenate(v) for k, v in session_log.items()},
         customers=cust,
         products=prod,
