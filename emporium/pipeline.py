@@ -9,6 +9,8 @@ import time
 from emporium import cli, summary
 from emporium.config import Settings, load_settings
 from emporium.dbt import DbtError, run_dbt
+from quality.cli import render
+from quality.landing import validate_landing
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
         code = cli.main(generate_args)
         if code:
             return code
+    problems = validate_landing(settings.landing_dir)
+    if any(problem.severity == "error" for problem in problems):
+        print("emporium run: broken landing files, nothing was loaded", file=sys.stderr)
+        print(render(problems, settings.landing_dir), file=sys.stderr)
+        return 1
     try:
         build(settings, full_refresh=args.full_refresh or not args.skip_generate)
     except DbtError as error:

@@ -49,7 +49,9 @@ def collect(settings: Settings) -> Summary:
                 summary.quarantine += [(entity, reason, count) for reason, count in counts]
         daily = {
             str(day): Decimal(str(net))
-            for day, net in fetch_all(connection, "select revenue_date, net_revenue from gold.mart_daily_revenue")
+            for day, net in fetch_all(
+                connection, "select revenue_date, net_revenue from gold.mart_daily_revenue"
+            )
         }
     summary.revenue_warehouse = sum(daily.values(), Decimal("0"))
     truth_file = settings.truth_dir / "daily_revenue.csv"

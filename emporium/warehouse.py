@@ -28,6 +28,9 @@ def connect(settings: Settings, *, read_only: bool = True) -> Iterator[Any]:
 
 
 def fetch_all(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of `sql`; write parameters as %s whatever the engine."""
+    if not _is_postgres(connection):
+        sql = sql.replace("%s", "?")
     cursor = connection.cursor()
     try:
         cursor.execute(sql, params or None)
@@ -39,9 +42,7 @@ def fetch_all(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tup
 def list_tables(connection: Any, schema: str) -> list[str]:
     rows = fetch_all(
         connection,
-        "select table_name from information_schema.tables where table_schema = %s order by table_name"
-        if _is_postgres(connection)
-        else "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        "select table_name from information_schema.tables where table_schema = %s order by table_name",
         (schema,),
     )
     return [name for (name,) in rows]

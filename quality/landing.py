@@ -21,8 +21,10 @@ import pyarrow.parquet as pq
 from generator.entities import BOOL, BY_NAME, ID, MONEY, TS, Entity
 
 PARTITION = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
-# Bronze quarantines longer values (reason field_too_long); this only has to keep csv from refusing them.
+# Python's csv module must not refuse what the line-length check lets through.
 CSV_FIELD_LIMIT = 256 * 1024 * 1024
+# DuckDB's CSV reader (bronze, and the JSON-lines reader built on it) refuses longer lines by default.
+MAX_LINE_BYTES = 2 * 1024 * 1024
 TRUTH_DIR = "_truth"
 # Arrow types the contract's column kinds are written as in Parquet; anything else is a schema change.
 PARQUET_TYPES = {ID: "int64", MONEY: "decimal128(18, 2)", TS: "timestamp[us]", BOOL: "bool"}
@@ -69,24 +71,29 @@ def _validate_file(root: Path, entity: Entity, path: Path, since: date | None) -
         return [Problem(relative, None, "error", "empty file (0 bytes): not even a header")]
     if entity.fmt == "parquet":
         return list(_check_parquet(relative, path, entity))
-    encoding_problem = _check_utf8(relative, path)
-    if encoding_problem is not None:
-        return [encoding_problem]
+    text_problem = _check_text(relative, path)
+    if text_problem is not None:
+        return [text_problem]
     if entity.fmt == "csv":
         return list(_check_csv(relative, path, entity))
     return []  # JSON lines: a broken line is quarantined by bronze as malformed_json
 
 
-def _check_utf8(relative: str, path: Path) -> Problem | None:
+def _check_text(relative: str, path: Path) -> Problem | None:
+    """Encoding and line length: what would make DuckDB's CSV reader refuse the whole file."""
     data = path.read_bytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        bad = data[error.start : error.start + 4]
-        return Problem(relative, line, "error", f"not UTF-8: byte {bad[:1]!r} at offset {error.start}")
+        bad = data[error.start : error.start + 1]
+        return Problem(relative, line, "error", f"not UTF-8: byte {bad!r} at offset {error.start}")
     if data.startswith(b"\xef\xbb\xbf"):
         return Problem(relative, 1, "error", "UTF-8 byte-order mark at the start: write UTF-8 without BOM")
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if len(line) > MAX_LINE_BYTES:
+            size = f"{len(line):,} bytes"
+            return Problem(relative, number, "error", f"line of {size} (huge field?): the limit is 2 MiB")
     return None
 
 

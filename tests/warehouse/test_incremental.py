@@ -10,7 +10,7 @@ import pytest
 
 from emporium import cli
 from emporium.config import Settings
-from tests.conftest import generate, settings_for
+from tests.support import generate, settings_for
 
 # Columns that record when a row was loaded, not what it says.
 LOAD_TIME_COLUMNS = {"_loaded_at"}
