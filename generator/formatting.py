@@ -15,7 +15,6 @@ from generator.entities import BOOL, DATE, ID, INT, MONEY, SID, SID_PREFIX, TEXT
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import UID, Table
 
-TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 _BAD_TIMESTAMPS = ("2025-13-45 25:61:00", "not a date", "2024-02-30 10:00:00")
 _CSV_QUOTE = r'[,"\n\r]|^\s|\s$'
 
@@ -37,9 +36,31 @@ def money_strings(cents: np.ndarray) -> pa.Array:
     return _join(pa.array(sign, pa.string()), units, ".", fraction)
 
 
-def ts_strings(seconds: np.ndarray, fmt: str = TS_FORMAT) -> pa.Array:
-    stamps = pa.array(seconds, type=pa.int64(), mask=seconds < 0).cast(pa.timestamp("s"))
-    return pc.strftime(stamps, format=fmt)
+def ts_strings(seconds: np.ndarray, date_only: bool = False) -> pa.Array:
+    """`YYYY-MM-DD HH:MM:SS` (or `YYYY-MM-DD`) per epoch second, negative = null. Digits are written
+    into a fixed-width byte matrix: an order of magnitude faster than Arrow's strftime."""
+    n = len(seconds)
+    valid = seconds >= 0
+    s = np.where(valid, seconds, 0)
+    days = (s // DAY_SECONDS).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months).astype(np.int64) + 1
+    clock = s % DAY_SECONDS
+    width = 10 if date_only else 19
+    buf = np.empty((n, width), dtype=np.uint8)
+    fields = [(0, 4, year), (5, 2, month), (8, 2, day)]
+    buf[:, 4] = buf[:, 7] = ord("-")
+    if not date_only:
+        fields += [(11, 2, clock // 3600), (14, 2, clock // 60 % 60), (17, 2, clock % 60)]
+        buf[:, 10], buf[:, 13], buf[:, 16] = ord(" "), ord(":"), ord(":")
+    for start, digits, value in fields:
+        for i in range(digits):
+            buf[:, start + i] = ord("0") + value // 10 ** (digits - 1 - i) % 10
+    offsets = np.arange(0, width * (n + 1), width, dtype=np.int32)
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf), bitmap)
 
 
 def _noisy(values: pa.Array, rule: str, variant: np.ndarray) -> pa.Array:
@@ -80,7 +101,7 @@ def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, 
             if typed:
                 arr = pa.array(values * 1_000_000, type=pa.int64(), mask=values < 0).cast(pa.timestamp("us"))
         elif kind == DATE:
-            arr = ts_strings(epoch0 + values * DAY_SECONDS, "%Y-%m-%d")
+            arr = ts_strings(epoch0 + values * DAY_SECONDS, date_only=True)
         elif kind == BOOL:
             arr = pa.array(values, type=pa.bool_())
             arr = arr if typed else pc.if_else(arr, "true", "false")
