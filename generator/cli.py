@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     defaults = DefectRates()
     for name in DefectRates.names():
         gen.add_argument(
-            f"--{name.replace('_', '-')}-rate", dest=name, type=float, default=getattr(defaults, name),
+            f"--{name.replace('_', '-')}-rate", dest=name, metavar="RATE", type=float,
+            default=getattr(defaults, name),
             help=f"share of rows with {name} (default {getattr(defaults, name)})",
         )  # fmt: skip
     _common(gen)

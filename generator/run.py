@@ -14,7 +14,7 @@ from generator.config import Params
 from generator.entities import ENTITIES, Entity
 from generator.pools import build_pools
 from generator.reference import write_seeds
-from generator.simulate.tables import DAY, UID, Table, n_rows, take
+from generator.simulate.tables import DAY, UID, Table, n_rows, take_in_place
 from generator.simulate.world import World, simulate
 from generator.writers import write_entity
 
@@ -30,14 +30,15 @@ def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Tab
     Takes the entity's table out of `world` so its memory goes once it is written."""
     table = world.tables.pop(entity.name)
     table[defects.LAND], table[defects.LATE] = defects.landing_days(params, entity, table)
-    raw = defects.inject(params, entity, table, world.epoch0)
     end = params.days - 1
+    clean = truth.landed(table, end) if entity.name in TRUTH_ENTITIES else {}
+    raw = defects.inject(params, entity, table, world.epoch0)
+    del table
     keep = np.flatnonzero(raw[defects.LAND] <= end)
     # file order: landing day, then event day, originals before copies, then row id
     keys = (raw[UID], raw[defects.DEFECT], raw[defects.PART], raw[DAY], raw[defects.LAND])
     order = keep[np.lexsort(tuple(k[keep] for k in keys))]
-    clean = truth.landed(table, end) if entity.name in TRUTH_ENTITIES else {}
-    return clean, take(raw, order)
+    return clean, take_in_place(raw, order)
 
 
 def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:

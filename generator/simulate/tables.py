@@ -49,6 +49,13 @@ def take(table: Table, index: np.ndarray) -> Table:
     return {name: values[index] for name, values in table.items()}
 
 
+def take_in_place(table: Table, index: np.ndarray) -> Table:
+    """`take`, replacing one column at a time so that only one extra column is alive at once."""
+    for name in list(table):
+        table[name] = table[name][index]
+    return table
+
+
 def concat(tables: list[Table]) -> Table:
     names = list(tables[0])
     return {name: np.concatenate([t[name] for t in tables]) for name in names}
