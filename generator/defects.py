@@ -53,7 +53,7 @@ def inject(params: Params, entity: Entity, clean: Table, epoch0: int) -> Table:
     nullable = np.zeros(n, bool)
     for column in entity.optional:
         values = clean[column]
-        nullable |= (values >= 0) if entity.kind(column) == ID else np.array([v is not None for v in values])
+        nullable |= (values >= 0) if entity.kind(column) == ID else np.not_equal(values, None)
     base[NULLED] = nullable & _hit(params, entity, "null_optional", uid)
 
     parts = [base]

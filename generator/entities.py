@@ -23,6 +23,7 @@ class Entity:
     noise: tuple[tuple[str, str], ...] = ()
     optional: tuple[str, ...] = ()  # nullable fields that null_optional may empty
     quarantine: tuple[str, ...] = ()
+    free_text: tuple[str, ...] = ()  # CSV columns whose values may need quoting
 
     @property
     def columns(self) -> list[str]:
@@ -108,6 +109,7 @@ ENTITIES: tuple[Entity, ...] = (
         {"campaign_id": ID, "starts_on": DATE, "ends_on": DATE, "budget": MONEY, "updated_at": TS},
         noise=(("channel_code", TRIM_LOWER),),
         quarantine=_COMMON_Q,
+        free_text=("campaign_name",),
     ),
     Entity(
         "campaign_contacts", "csv",

@@ -6,6 +6,8 @@ e-mails and JSON). Everything is vectorised with Arrow compute kernels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,7 +18,7 @@ from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import UID, Table
 
 _BAD_TIMESTAMPS = ("2025-13-45 25:61:00", "not a date", "2024-02-30 10:00:00")
-_CSV_QUOTE = r'[,"\n\r]|^\s|\s$'
+_CSV_QUOTE = r'[,"\n\r]'
 
 
 def _variant(table: Table, n: int) -> np.ndarray:
@@ -110,54 +112,76 @@ def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, 
         out[column] = arr
 
     variant = _variant(table, 3)
-    noise = table[NOISE]
     for column, rule in entity.noise:
-        out[column] = pc.if_else(noise, _noisy(out[column], rule, variant), out[column])
+        out[column] = _patch(out[column], table[NOISE], lambda v, i, r=rule: _noisy(v, r, variant[i]))
     for column in entity.optional:
-        out[column] = pc.if_else(table[NULLED], pa.nulls(len(noise), out[column].type), out[column])
+        out[column] = _patch(out[column], table[NULLED], lambda v, i: pa.nulls(len(i), v.type))
     defect = table[DEFECT]
     if "invalid_timestamp" in entity.quarantine:
         broken = defect == QUARANTINE_KINDS.index("invalid_timestamp")
-        bad = pa.array(np.array(_BAD_TIMESTAMPS, dtype=object)[variant])
+        bad = np.array(_BAD_TIMESTAMPS, dtype=object)
         for column in entity.timestamps:
-            out[column] = pc.if_else(
-                broken & pc.is_valid(out[column]).to_numpy(zero_copy_only=False), bad, out[column]
-            )
+            present = broken & ~pc.is_null(out[column]).to_numpy(zero_copy_only=False)
+            out[column] = _patch(out[column], present, lambda v, i: pa.array(bad[variant[i]], pa.string()))
     if "malformed_email" in entity.quarantine:
         broken = defect == QUARANTINE_KINDS.index("malformed_email")
-        out["email"] = pc.if_else(broken, _broken_emails(out["email"], variant), out["email"])
+        out["email"] = _patch(out["email"], broken, lambda v, i: _broken_emails(v, variant[i]))
     return out
 
 
+def _patch(arr: pa.Array, mask: np.ndarray, change: Callable[[pa.Array, np.ndarray], pa.Array]) -> pa.Array:
+    """`arr` with the rows in `mask` replaced by change(those rows, their indices); only the few
+    affected rows are computed."""
+    index = np.flatnonzero(mask)
+    if len(index) == 0:
+        return arr
+    replacement = change(arr.take(pa.array(index)), index).cast(arr.type)
+    return pc.replace_with_mask(arr, pa.array(mask, pa.bool_()), replacement)
+
+
+def _line(pieces: list[pa.Array | str]) -> pa.Array:
+    """One string per row from constant and per-row pieces, in a single pass; ends with a newline."""
+    return pc.binary_join_element_wise(*pieces, "\n", "")
+
+
 def csv_lines(entity: Entity, cols: dict[str, pa.Array]) -> pa.Array:
-    """One CSV line per row, newline included; empty field = null."""
-    fields = []
+    """One CSV line per row, newline included; empty field = null. Only free text can need quotes."""
+    pieces: list[pa.Array | str] = []
     for column in entity.columns:
         arr = cols[column]
-        if entity.kind(column) == TEXT:
-            quoted = _join('"', pc.replace_substring(arr, '"', '""'), '"')
-            arr = pc.if_else(pc.match_substring_regex(arr, _CSV_QUOTE), quoted, arr)
-        fields.append(pc.fill_null(arr, ""))
-    return pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, ","), "", "\n")
-
-
-def _json_string(arr: pa.Array) -> pa.Array:
-    escaped = pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
-    return _join('"', escaped, '"')
+        if column in entity.free_text:
+            needs = pc.match_substring_regex(arr, _CSV_QUOTE).to_numpy(zero_copy_only=False)
+            arr = _patch(arr, needs, lambda v, i: _join('"', pc.replace_substring(v, '"', '""'), '"'))
+        if pieces:
+            pieces.append(",")
+        pieces.append(pc.fill_null(arr, "") if arr.null_count else arr)
+    return _line(pieces)
 
 
 def json_lines(entity: Entity, cols: dict[str, pa.Array], defect: np.ndarray) -> pa.Array:
-    """One JSON object per line; `malformed_json` rows are cut in half."""
-    pieces = []
-    for column in entity.columns:
-        arr = cols[column]
-        value = arr if entity.kind(column) in (ID, INT) else _json_string(arr)
-        pieces.append(_join(f'"{column}":', pc.fill_null(value, "null")))
-    lines = _join("{", pc.binary_join_element_wise(*pieces, ","), "}")
+    """One JSON object per line; `malformed_json` rows are cut short."""
+    pieces: list[pa.Array | str] = []
+    for n, column in enumerate(entity.columns):
+        arr, quoted = cols[column], entity.kind(column) not in (ID, INT)
+        if entity.kind(column) == TEXT:  # only generated text could hold a quote or backslash
+            needs = pc.match_substring_regex(arr, r'["\\]').to_numpy(zero_copy_only=False)
+            arr = _patch(
+                arr,
+                needs,
+                lambda v, i: pc.replace_substring(pc.replace_substring(v, "\\", "\\\\"), '"', '\\"'),
+            )
+        if quoted and arr.null_count:
+            arr, quoted = pc.fill_null(_join('"', arr, '"'), "null"), False
+        elif arr.null_count:
+            arr = pc.fill_null(arr, "null")
+        opening = ("{" if n == 0 else ",") + f'"{column}":' + ('"' if quoted else "")
+        pieces += [opening, arr] if not quoted else [opening, arr, '"']
+    pieces.append("}")
+    lines = _line(pieces)
     if "malformed_json" in entity.quarantine:
         broken = defect == QUARANTINE_KINDS.index("malformed_json")
-        lines = pc.if_else(broken, pc.utf8_slice_codeunits(lines, 0, 60), lines)
-    return pc.binary_join_element_wise(lines, "", "\n")
+        lines = _patch(lines, broken, lambda v, i: _join(pc.utf8_slice_codeunits(v, 0, 60), "\n"))
+    return lines
 
 
 def header(entity: Entity) -> bytes:

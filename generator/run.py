@@ -44,7 +44,9 @@ def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Tab
 def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:
     valid = raw[defects.PART] != defects.QUARANTINE
     total, quarantined = n_rows(raw), int((~valid).sum())
-    clean = len(np.unique(raw[entity.key][valid]))
+    # one row per key unless the entity is a change feed or the row is a duplicate copy
+    keys = raw[entity.key][valid]
+    clean = len(np.unique(keys)) if entity.change_feed else int((raw[defects.PART] == defects.BASE).sum())
     return total, clean, total - clean - quarantined, quarantined
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -223,6 +222,3 @@ def write_truth(
         churn_rows(params, world),
     )
     _write_json(truth_dir / "drift.json", drift_truth(params))
-
-
-_ = dt

@@ -160,9 +160,7 @@ def sign_up(
     return idx
 
 
-def change_profiles(
-    state: CustomerState, pools: Pools, rng: np.random.Generator, day: int, drift: bool
-) -> np.ndarray:
+def change_profiles(state: CustomerState, pools: Pools, rng: np.random.Generator, day: int) -> np.ndarray:
     """Address moves, new e-mail addresses and tier upgrades earned by spend; returns changed indices."""
     candidates = state.active_before(day)
     moves = candidates[rng.random(len(candidates)) < ADDRESS_CHANGE_RATE]

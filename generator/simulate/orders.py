@@ -205,7 +205,7 @@ def place_orders(
         paid_at,
         order_net,
         payment_refund,
-        line_net_refund=np.where(refunded[ret], refund, 0)[refunded[ret]],
+        line_net_refund=refund[refunded[ret]],
         refunded_at=decided_at,
     )
 

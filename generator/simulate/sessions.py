@@ -28,7 +28,7 @@ EVENT_COLUMNS = [
     "channel_code",
     "occurred_at",
 ]
-_CHANNEL_CODES = np.array([c[0] for c in CHANNELS], dtype=object)
+CHANNEL_CODES = np.array([c[0] for c in CHANNELS], dtype=object)
 _CHANNEL_SHARE = np.array([c[3] for c in CHANNELS])
 _CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
 _CATEGORY_PATHS = "/c/" + _CATEGORY_CODES
@@ -145,9 +145,10 @@ def emit_events(
     cart_lines: tuple[np.ndarray, np.ndarray],
     drifted: bool,
     product_paths: np.ndarray,
-) -> int:
-    """Event rows for the day's sessions; returns how many. `order_id` is per session (-1 = none);
-    `product_paths[product_id]` is the page path of a product."""
+) -> tuple[int, np.ndarray]:
+    """Event rows for the day's sessions; returns how many, and the purchase times (in session order,
+    which is order id order). `order_id` is per session (-1 = none); `product_paths[product_id]` is the
+    page path of a product."""
     n = len(sessions.session_id)
     line_order, line_product = cart_lines
     converted = np.flatnonzero(sessions.converted)
@@ -205,8 +206,8 @@ def emit_events(
         order_id=np.where(etype == 4, order_id[sess], -1),
         page_path=path,
         device_type=np.array(DEVICES, dtype=object)[sessions.device[sess]],
-        channel_code=_CHANNEL_CODES[sessions.channel[sess]],
+        channel_code=CHANNEL_CODES[sessions.channel[sess]],
         occurred_at=occurred,
         **{UID: event_id, DAY: np.full(total, day)},
     )
-    return total
+    return total, occurred[etype == 4]

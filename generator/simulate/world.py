@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -119,7 +118,7 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
                 out["customers"], cust, pools, idx, day_start + r.integers(0, 3600, n0), 0, True
             )
         else:
-            idx = customers.change_profiles(cust, pools, r, day, drifted)
+            idx = customers.change_profiles(cust, pools, r, day)
             stamp = day_start + r.integers(3600, DAY_SECONDS, len(idx))
             customers.emit_rows(out["customers"], cust, pools, idx, stamp, day, False)
         n_new = r.poisson(cfg.SF1_SIGNUPS_PER_DAY * s)
@@ -179,7 +178,7 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
             customer=buyer,
             segment=cust.segment[buyer],
             placed_at=np.zeros(len(conv), np.int64),
-            channel=sessions._CHANNEL_CODES[sess.channel[conv]],
+            channel=sessions.CHANNEL_CODES[sess.channel[conv]],
             campaign_id=campaign_id,
             country=_COUNTRY_CODES[cust.country[buyer]],
             line_order=line_order,
@@ -188,7 +187,7 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
             line_price=price,
             line_discount=np.round(qty * price * rate[line_order]).astype(np.int64),
         )
-        n_events = sessions.emit_events(
+        n_events, batch.placed_at = sessions.emit_events(
             out["web_events"],
             rng("events"),
             sess,
@@ -201,7 +200,6 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
             product_paths,
         )
         ids.event += n_events
-        batch.placed_at = _purchase_times(out["web_events"], n_events, len(conv))
         after = orders.place_orders(batch, r, ids, epoch0, builders)
         pending.add(after.return_day, after.return_customer, pending.returns)
         pending.add(after.ticket_day, after.ticket_customer, pending.tickets)
@@ -235,21 +233,8 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
     )
 
 
-def _purchase_times(events: TableBuilder, n_events: int, n_orders: int) -> np.ndarray:
-    """The occurred_at of today's purchase events, in session order = order id order."""
-    if n_orders == 0:
-        return np.zeros(0, np.int64)
-    kinds = events._parts["event_type"][-1]
-    times = events._parts["occurred_at"][-1]
-    assert len(kinds) == n_events
-    return times[kinds == "purchase"]
-
-
 def churn_probability(world: World) -> np.ndarray:
     """True probability of churning within the next CHURN_HORIZON_DAYS (1 once churned)."""
     h = world.end_hazard
     p = 1.0 - (1.0 - np.minimum(h, 1.0)) ** customers.CHURN_HORIZON_DAYS
     return np.where(world.customers.churned_day[: world.customers.n] >= 0, 1.0, p)
-
-
-_ = math
