@@ -23,7 +23,7 @@ class Entity:
     noise: tuple[tuple[str, str], ...] = ()
     optional: tuple[str, ...] = ()  # nullable fields that null_optional may empty
     quarantine: tuple[str, ...] = ()
-    free_text: tuple[str, ...] = ()  # CSV columns whose values may need quoting
+    free_text: tuple[str, ...] = ()  # columns whose values may need CSV quoting / JSON escaping
 
     @property
     def columns(self) -> list[str]:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator.defects import DEFECT, NOISE, NULLED, QUARANTINE_KINDS
-from generator.entities import BOOL, DATE, ID, INT, MONEY, SID, SID_PREFIX, TEXT, TRIM, TRIM_LOWER, TS, Entity
+from generator.entities import BOOL, DATE, ID, INT, MONEY, SID, SID_PREFIX, TRIM, TRIM_LOWER, TS, Entity
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import UID, Table
 
@@ -163,7 +163,7 @@ def json_lines(entity: Entity, cols: dict[str, pa.Array], defect: np.ndarray) ->
     pieces: list[pa.Array | str] = []
     for n, column in enumerate(entity.columns):
         arr, quoted = cols[column], entity.kind(column) not in (ID, INT)
-        if entity.kind(column) == TEXT:  # only generated text could hold a quote or backslash
+        if column in entity.free_text:  # codes and generated paths never hold a quote or backslash
             needs = pc.match_substring_regex(arr, r'["\\]').to_numpy(zero_copy_only=False)
             arr = _patch(
                 arr,

@@ -128,9 +128,11 @@ def _log_rows(
     order = np.argsort(index, kind="stable")
     index, names = index[order], names[order]
     key_text = keys.take(pa.array(index, pa.int64())).cast(pa.string()).fill_null("").to_pylist()
-    first_date = start.toordinal()
+    files = {
+        day: entity.source_file((start + dt.timedelta(days=int(day))).isoformat())
+        for day in np.unique(chunk[LAND][index])
+    }
     return [
-        (entity.name, entity.source_file(dt.date.fromordinal(first_date + int(day)).isoformat()), key, name,
-         OUTCOMES[name])
+        (entity.name, files[day], key, name, OUTCOMES[name])
         for day, key, name in zip(chunk[LAND][index], key_text, names, strict=True)
-    ]  # fmt: skip
+    ]
