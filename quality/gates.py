@@ -186,6 +186,7 @@ def _outcome(relation: str, er: Any) -> ExpectationOutcome:
     kwargs = config.kwargs
     result = er.result or {}
     column = kwargs.get("column") or (",".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
+    column = column or (config.meta or {}).get("column")
     rows_failed = result.get("unexpected_count")
     if config.type == "unexpected_rows_expectation":
         rows_failed = result.get("observed_value")

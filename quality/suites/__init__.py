@@ -126,9 +126,12 @@ class TableSuite:
     def query(self) -> str:
         return f"select * from {self.relation}"
 
-    def add(self, severity: str, *expectations: Expectation) -> TableSuite:
+    def add(self, severity: str, *expectations: Expectation, column: str | None = None) -> TableSuite:
+        """Add with meta severity; `column` names the column of a query-based (UnexpectedRows) expectation."""
         for expectation in expectations:
             expectation.meta = {**(expectation.meta or {}), "severity": severity}
+            if column:
+                expectation.meta["column"] = column
             self.expectations.append(expectation)
         return self
 
@@ -248,6 +251,7 @@ def add_values(table: TableSuite, severity: str, params: SuiteParams) -> TableSu
                             f"where {column} < {kind} '{lower}' or {column} >= {kind} '{upper}'"
                         ),
                     ),
+                    column=column,
                 )
     return table
 
@@ -275,6 +279,7 @@ def orphans(
                 f"and not exists (select 1 from {parent} p where p.{parent_column} = child.{column})"
             ),
         ),
+        column=column,
     )
 
 

@@ -29,13 +29,14 @@ RFM_SEGMENTS = [
 ]
 
 
-def _rows_where(table: TableSuite, severity: str, description: str, condition: str) -> None:
+def _rows_where(table: TableSuite, severity: str, column: str, description: str, condition: str) -> None:
     table.add(
         severity,
         gx.expectations.UnexpectedRowsExpectation(
             description=description,
             unexpected_rows_query=f"select * from {{batch}} where {condition}",
         ),
+        column=column,
     )
 
 
@@ -51,6 +52,7 @@ def suites(params: SuiteParams) -> list[TableSuite]:
         _rows_where(
             t[dimension],
             ERROR,
+            "is_current",
             f"one current version per {key}",
             f"{key} in (select {key} from gold.{dimension} group by {key} "
             "having sum(case when is_current then 1 else 0 end) <> 1)",
@@ -78,18 +80,21 @@ def suites(params: SuiteParams) -> list[TableSuite]:
         _rows_where(
             t[name],
             ERROR,
+            "net_amount",
             "net_amount = gross_amount - discount_amount",
             "net_amount <> gross_amount - discount_amount",
         )
     _rows_where(
         t["fct_order_items"],
         ERROR,
+        "gross_amount",
         "gross_amount = quantity * unit_price",
         "gross_amount <> quantity * unit_price",
     )
     _rows_where(
         t["mart_daily_revenue"],
         ERROR,
+        "net_revenue",
         "net_revenue = gross_revenue - discount_amount",
         "net_revenue <> gross_revenue - discount_amount",
     )
