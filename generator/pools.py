@@ -65,7 +65,9 @@ def _cities(fake: Faker, n: int) -> list[str]:
 
 
 def _unique(values: list[str]) -> np.ndarray:
-    return np.array(sorted(set(values)), dtype=object)
+    """Distinct values with single inner spaces and none at the ends (some locales leave a trailing
+    space): only the injected noise may carry stray whitespace."""
+    return np.array(sorted({" ".join(v.split()) for v in values}), dtype=object)
 
 
 def build_pools(seed: int) -> Pools:

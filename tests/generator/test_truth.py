@@ -169,3 +169,16 @@ def test_experiment_campaign_and_drift_truth(landing: Path) -> None:
     churn = truth_csv(landing, "customer_churn.csv")
     assert len(churn) == len({str(r["customer_id"]) for r in valid_rows(landing, "customers", "customer_id")})
     assert all(0.0 <= float(r["true_churn_probability"]) <= 1.0 for r in churn)
+
+
+def test_fields_without_noise_are_written_exactly(landing: Path) -> None:
+    customers = valid_rows(landing, "customers", "customer_id")
+    for column in ("street_address", "city", "postal_code", "loyalty_tier"):
+        assert all(str(r[column]) == " ".join(str(r[column]).split()) for r in customers), column
+    noisy = {
+        r["record_key"]
+        for r in defect_log(landing)
+        if r["entity"] == "customers" and r["defect"] == "whitespace_case_noise"
+    }
+    quiet = [r for r in customers if str(r["customer_id"]) not in noisy]
+    assert quiet and all(r["email"] == str(r["email"]).strip().lower() for r in quiet)
