@@ -69,6 +69,8 @@ def row_world(
     build_warehouse: Callable[[Settings, bool], None],
 ) -> tuple[Settings, list]:
     settings = copy_landing(base_landing, tmp_path_factory.mktemp("bad-rows"))
+    # the planted truth no longer holds once rows are injected: keep it beside, out of dbt's reach
+    shutil.move(settings.truth_dir, settings.data_dir / "truth")
     cases = inject_row_cases(settings.landing_dir)
     make_benign_changes(settings.landing_dir)
     assert validate_landing(settings.landing_dir) == [], (
@@ -108,7 +110,8 @@ def test_no_good_row_is_lost(row_world: tuple[Settings, list]) -> None:
     """Silver holds exactly the clean world, plus the one benign ticket with a quoted comma and newline."""
     settings, _ = row_world
     expected = {
-        row["entity"]: int(row["clean_rows"]) for row in read_csv_rows(settings.truth_dir / "row_counts.csv")
+        row["entity"]: int(row["clean_rows"])
+        for row in read_csv_rows(settings.data_dir / "truth" / "row_counts.csv")
     }
     expected["support_tickets"] += 1
     with connect(settings) as connection:

@@ -1,3 +1,4 @@
+{{ config(tags=['truth']) }}
 -- Bronze quarantine must hold exactly the generator's quarantine defects: same count per
 -- (entity, landing file, reason), where reason = the defect name.
 {%- set entities = [

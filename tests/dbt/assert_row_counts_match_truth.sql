@@ -1,3 +1,4 @@
+{{ config(tags=['truth']) }}
 -- Per entity: landed rows, silver (clean) rows and quarantined rows equal the generator's truth, and
 -- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way.
 {%- set entities = [
