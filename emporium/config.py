@@ -24,6 +24,12 @@ class PostgresSettings:
         return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
                 "dbname": self.database}  # fmt: skip
 
+    def sqlalchemy_url(self) -> str:
+        from urllib.parse import quote
+
+        credentials = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+        return f"postgresql+psycopg2://{credentials}@{self.host}:{self.port}/{self.database}"
+
     def env(self) -> dict[str, str]:
         return {
             "EMPORIUM_PG_HOST": self.host,

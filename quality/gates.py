@@ -40,14 +40,7 @@ def connection_string(settings: Settings) -> str:
     if settings.dbt_target == "duckdb":
         return f"duckdb:///{settings.warehouse_path}"
     if settings.dbt_target == "postgres":
-        from urllib.parse import quote
-
-        env = os.environ
-        user = quote(env.get("EMPORIUM_PG_USER", "emporium"), safe="")
-        password = quote(env.get("EMPORIUM_PG_PASSWORD", ""), safe="")
-        host, port = env.get("EMPORIUM_PG_HOST", "127.0.0.1"), env.get("EMPORIUM_PG_PORT", "54329")
-        database = env.get("EMPORIUM_PG_DATABASE", "emporium")
-        return f"postgresql+psycopg2://{user}:{password}@{host}:{port}/{database}"
+        return settings.postgres.sqlalchemy_url()
     raise ValueError(f"unknown DBT_TARGET {settings.dbt_target!r}: expected 'duckdb' or 'postgres'")
 
 
