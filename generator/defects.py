@@ -43,10 +43,11 @@ def landing_days(params: Params, entity: Entity, table: Table) -> tuple[np.ndarr
 
 
 def inject(params: Params, entity: Entity, clean: Table, epoch0: int) -> Table:
-    """Clean rows (with landing day) plus duplicates and quarantine rows, flagged for the writer."""
+    """Clean rows (with landing day) plus duplicates and quarantine rows, flagged for the writer.
+    Empties `clean` (to keep peak memory near one copy of the entity)."""
     n = n_rows(clean)
     uid = clean[UID]
-    base = dict(clean)
+    base = clean  # consumed: its columns are released while the result is assembled
     base[PART] = np.full(n, BASE)
     base[DEFECT] = np.full(n, -1)
     base[NOISE] = _hit(params, entity, "whitespace_case_noise", uid) if entity.noise else np.zeros(n, bool)
@@ -76,7 +77,7 @@ def inject(params: Params, entity: Entity, clean: Table, epoch0: int) -> Table:
     for kind in entity.quarantine:
         rows = np.flatnonzero(_hit(params, entity, kind, uid))
         parts.append(_quarantine_rows(params, entity, take(base, rows), kind, epoch0))
-    return concat(parts)
+    return concat(parts, consume=True)
 
 
 def _quarantine_rows(params: Params, entity: Entity, rows: Table, kind: str, epoch0: int) -> Table:

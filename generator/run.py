@@ -35,9 +35,11 @@ def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Tab
     raw = defects.inject(params, entity, table, world.epoch0)
     del table
     keep = np.flatnonzero(raw[defects.LAND] <= end)
-    # file order: landing day, then event day, originals before copies, then row id
-    keys = (raw[UID], raw[defects.DEFECT], raw[defects.PART], raw[DAY], raw[defects.LAND])
-    order = keep[np.lexsort(tuple(k[keep] for k in keys))]
+    # file order: landing day, then event day, originals before copies, then row id (one packed key
+    # instead of four sort columns saves memory on the big entities)
+    packed = ((raw[defects.LAND] * 8192 + raw[DAY]) * 4 + raw[defects.PART]) * 16 + raw[defects.DEFECT] + 1
+    order = keep[np.lexsort((raw[UID][keep], packed[keep]))]
+    del packed
     return clean, take_in_place(raw, order)
 
 

@@ -24,7 +24,7 @@ from generator.defects import (
 )
 from generator.entities import Entity
 from generator.formatting import csv_lines, header, json_lines, render
-from generator.simulate.tables import Table, take
+from generator.simulate.tables import Table
 
 CHUNK_ROWS = 1_000_000  # rows rendered at once; bounds memory for the big entities
 ROW_GROUP_SIZE = 65_536
@@ -37,10 +37,6 @@ OUTCOMES = {
 } | dict.fromkeys(QUARANTINE_KINDS, "quarantine")
 
 
-def _parquet_schema(entity: Entity, cols: dict[str, pa.Array]) -> pa.Schema:
-    return pa.schema([pa.field(c, cols[c].type) for c in entity.columns])
-
-
 def _day_chunks(land: np.ndarray, first_day: int, last_day: int) -> Iterator[tuple[int, int]]:
     """(first, last) landing-day ranges whose rows add up to about CHUNK_ROWS."""
     bounds = np.searchsorted(land, np.arange(first_day, last_day + 2))
@@ -50,11 +46,6 @@ def _day_chunks(land: np.ndarray, first_day: int, last_day: int) -> Iterator[tup
         if rows >= CHUNK_ROWS or day == last_day:
             yield start, day
             start = day + 1
-
-
-def _empty_parquet(entity: Entity, table: Table, epoch0: int) -> pa.Table:
-    cols = render(entity, take(table, np.zeros(0, np.int64)), epoch0, typed=True)
-    return pa.table(cols, schema=_parquet_schema(entity, cols))
 
 
 def write_entity(
@@ -73,13 +64,13 @@ def write_entity(
     log: list[tuple[str, str, str, str, str]] = []
     for lo_day, hi_day in _day_chunks(land, first_day, last_day):
         lo, hi = np.searchsorted(land, [lo_day, hi_day + 1])
-        chunk = take(table, np.arange(lo, hi))
+        chunk = {name: values[lo:hi] for name, values in table.items()}  # views, no copy
         typed = entity.fmt == "parquet"
         cols = render(entity, chunk, epoch0, typed)
         if entity.fmt == "csv":
-            lines = csv_lines(entity, cols).cast(pa.large_string())
+            lines = csv_lines(entity, cols)
         elif entity.fmt == "jsonl":
-            lines = json_lines(entity, cols, chunk[DEFECT]).cast(pa.large_string())
+            lines = json_lines(entity, cols, chunk[DEFECT])
         day_bounds = np.searchsorted(chunk[LAND], np.arange(lo_day, hi_day + 2))
         for day in range(max(lo_day, write_from), hi_day + 1):
             a, b = int(day_bounds[day - lo_day]), int(day_bounds[day - lo_day + 1])
@@ -103,7 +94,13 @@ def _slice_bytes(lines: pa.Array, a: int, b: int) -> bytes:
     """The concatenated bytes of lines[a:b], straight from the Arrow buffers."""
     if b <= a:
         return b""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=lines.offset * 8)
+    width = 8 if pa.types.is_large_string(lines.type) else 4
+    offsets = np.frombuffer(
+        lines.buffers()[1],
+        dtype=np.int64 if width == 8 else np.int32,
+        count=len(lines) + 1,
+        offset=lines.offset * width,
+    )
     return bytes(memoryview(lines.buffers()[2])[offsets[a] : offsets[b]])
 
 

@@ -56,9 +56,12 @@ def take_in_place(table: Table, index: np.ndarray) -> Table:
     return table
 
 
-def concat(tables: list[Table]) -> Table:
-    names = list(tables[0])
-    return {name: np.concatenate([t[name] for t in tables]) for name in names}
+def concat(tables: list[Table], consume: bool = False) -> Table:
+    """Row-wise concatenation; with `consume`, each input column is dropped once it is copied."""
+    out: Table = {}
+    for name in list(tables[0]):
+        out[name] = np.concatenate([t.pop(name) if consume else t[name] for t in tables])
+    return out
 
 
 def n_rows(table: Table) -> int:
