@@ -57,7 +57,8 @@ def ts_strings(seconds: np.ndarray, date_only: bool = False) -> pa.Array:
     if not date_only:
         fields += [(11, 2, clock // 3600), (14, 2, clock // 60 % 60), (17, 2, clock % 60)]
         buf[:, 10], buf[:, 13], buf[:, 16] = ord(" "), ord(":"), ord(":")
-    for start, digits, value in fields:
+    for start, digits, value64 in fields:
+        value = value64.astype(np.int32)  # int32 division is markedly faster
         for i in range(digits):
             buf[:, start + i] = ord("0") + value // 10 ** (digits - 1 - i) % 10
     offsets = np.arange(0, width * (n + 1), width, dtype=np.int32)
@@ -140,8 +141,15 @@ def _patch(arr: pa.Array, mask: np.ndarray, change: Callable[[pa.Array, np.ndarr
 
 
 def _line(pieces: list[pa.Array | str]) -> pa.Array:
-    """One string per row from constant and per-row pieces, in a single pass; ends with a newline."""
-    return pc.binary_join_element_wise(*pieces, "\n", "")
+    """One string per row from constant and per-row pieces, in a single pass; ends with a newline.
+    Adjacent constants are merged first: fewer pieces, faster join."""
+    merged: list[pa.Array | str] = []
+    for piece in [*pieces, "\n"]:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return pc.binary_join_element_wise(*merged, "")
 
 
 def csv_lines(entity: Entity, cols: dict[str, pa.Array]) -> pa.Array:
