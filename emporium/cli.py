@@ -7,7 +7,13 @@ import importlib
 import sys
 
 # subcommand modules; each exposes `register(subparsers)` which sets `func(args) -> int` on its parser
-COMMAND_MODULES = ("generator.cli", "emporium.pipeline", "quality.cli", "emporium.load_postgres")
+COMMAND_MODULES = (
+    "generator.cli",
+    "emporium.pipeline",
+    "quality.cli",
+    "emporium.load_postgres",
+    "emporium.governance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

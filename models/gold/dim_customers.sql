@@ -1,5 +1,6 @@
 {{ config(contract={'enforced': true}) }}
 -- One row per customer version (SCD2). Windows come from the change-feed history, not from snapshots.
+-- No clear PII in gold: e-mail and phone as salted hashes (pii_hash), names and street address left out.
 with customer_history as (
     select * from {{ ref('int_customers__history') }}
 ),
@@ -8,11 +9,9 @@ final as (
     select
         cast({{ surrogate_key(['customer_id', 'valid_from']) }} as varchar) as customer_sk,
         customer_id,
-        first_name,
-        last_name,
-        email,
-        phone,
-        street_address,
+        cast({{ pii_hash('email') }} as varchar) as email_hash,
+        cast(split_part(email, '@', 2) as varchar) as email_domain,
+        cast({{ pii_hash('phone') }} as varchar) as phone_hash,
         city,
         postal_code,
         country_code,
@@ -22,7 +21,8 @@ final as (
         valid_from,
         valid_to,
         is_current,
-        version_number
+        version_number,
+        is_erased
     from customer_history
 )
 

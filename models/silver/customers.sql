@@ -19,6 +19,7 @@ final as (
         signed_up_at,
         valid_from as updated_at,
         version_number as version_count,
+        is_erased,
         _last_landed_on
     from customer_history
     where is_current

@@ -29,10 +29,28 @@ conformed as (
     'country_code', 'loyalty_tier', 'marketing_opt_in', 'signed_up_at',
 ]) }},
 
+-- customers in the erasure register: PII nulled after versioning, so versions and windows stay the same
 final as (
     select
-        *,
-        valid_to is null as is_current
+        customer_id,
+        {{ unless_erased('first_name') }} as first_name,
+        {{ unless_erased('last_name') }} as last_name,
+        {{ unless_erased('email') }} as email,
+        {{ unless_erased('phone') }} as phone,
+        {{ unless_erased('street_address') }} as street_address,
+        city,
+        postal_code,
+        country_code,
+        loyalty_tier,
+        marketing_opt_in,
+        signed_up_at,
+        valid_from,
+        valid_to,
+        version_number,
+        _landing_date,
+        _last_landed_on,
+        valid_to is null as is_current,
+        {{ is_erased('customer_id') }} as is_erased
     from versions
 )
 
