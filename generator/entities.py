@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.reference import COUNTRIES
+from generator.simulate import orders, sessions
 from generator.simulate.world import ENTITY_COLUMNS
 
 # Column kinds. In memory: ids/ints int64 (-1 = null for nullable ids), money int64 cents, timestamps int64
 # epoch seconds (-1 = null), dates int64 day index, text object arrays (None = null), bools.
 ID, SID, TEXT, MONEY, INT, TS, DATE, BOOL = "id", "sid", "text", "money", "int", "ts", "date", "bool"
+CODE = "code"  # int64 index into the column's vocabulary (big tables); negative page_path = product page
 
 # Silver's cleaning rule per noisy field: what whitespace/case noise may be applied to it.
 TRIM_LOWER, TRIM, TRIM_UPPER = "trim_lower", "trim", "trim_upper"
@@ -24,6 +27,7 @@ class Entity:
     optional: tuple[str, ...] = ()  # nullable fields that null_optional may empty
     quarantine: tuple[str, ...] = ()
     free_text: tuple[str, ...] = ()  # columns whose values may need CSV quoting / JSON escaping
+    vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()  # CODE columns and their vocabularies
 
     @property
     def columns(self) -> list[str]:
@@ -46,7 +50,7 @@ class Entity:
         return self.fmt
 
     def kind(self, column: str) -> str:
-        return self.kinds.get(column, TEXT)
+        return CODE if column in dict(self.vocab) else self.kinds.get(column, TEXT)
 
     def source_file(self, date_iso: str) -> str:
         return f"{self.name}/date={date_iso}/{self.name}_{date_iso}.{self.ext}"
@@ -79,6 +83,10 @@ ENTITIES: tuple[Entity, ...] = (
         noise=(("channel_code", TRIM_LOWER), ("shipping_country_code", TRIM_UPPER)),
         optional=("campaign_id",),
         quarantine=(*_COMMON_Q, "unknown_customer"),
+        vocab=(
+            ("order_status", orders.STATUSES), ("channel_code", sessions.CHANNEL_VOCAB),
+            ("shipping_country_code", tuple(c[0] for c in COUNTRIES)),
+        ),
     ),
     Entity(
         "order_items", "csv",
@@ -103,6 +111,10 @@ ENTITIES: tuple[Entity, ...] = (
          "occurred_at": TS},
         noise=(("channel_code", TRIM_LOWER),),
         quarantine=(*_COMMON_Q, "malformed_json"),
+        vocab=(
+            ("event_type", sessions.EVENT_TYPES), ("page_path", sessions.PAGE_PATHS),
+            ("device_type", sessions.DEVICES), ("channel_code", sessions.CHANNEL_VOCAB),
+        ),
     ),
     Entity(
         "campaigns", "csv",

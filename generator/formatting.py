@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator.defects import DEFECT, NOISE, NULLED, QUARANTINE_KINDS
-from generator.entities import BOOL, DATE, ID, INT, MONEY, SID, SID_PREFIX, TRIM, TRIM_LOWER, TS, Entity
+from generator.entities import BOOL, CODE, DATE, ID, INT, MONEY, SID, SID_PREFIX, TRIM, TRIM_LOWER, TS, Entity
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import UID, Table
 
@@ -105,6 +105,13 @@ def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, 
                 arr = pa.array(values * 1_000_000, type=pa.int64(), mask=values < 0).cast(pa.timestamp("us"))
         elif kind == DATE:
             arr = ts_strings(epoch0 + values * DAY_SECONDS, date_only=True)
+        elif kind == CODE:
+            vocab = pa.array(dict(entity.vocab)[column], pa.string())
+            arr = vocab.take(pa.array(np.maximum(values, 0)))
+            product_page = values < 0
+            arr = _patch(
+                arr, product_page, lambda v, i, x=values: _join("/p/", pa.array(-x[i]).cast(pa.string()))
+            )
         elif kind == BOOL:
             arr = pa.array(values, type=pa.bool_())
             arr = arr if typed else pc.if_else(arr, "true", "false")

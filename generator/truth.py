@@ -12,6 +12,7 @@ import numpy as np
 from generator.config import Params
 from generator.defects import LAND
 from generator.simulate import marketing, sessions
+from generator.simulate import orders as orders_sim
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import Table
 from generator.simulate.world import World, churn_probability
@@ -36,7 +37,7 @@ def daily_revenue(params: Params, epoch0: int, clean: dict[str, Table]) -> list[
     ids = orders["order_id"][latest]
     is_last = np.append(ids[1:] != ids[:-1], True)
     current = {name: values[latest][is_last] for name, values in orders.items()}
-    kept = current["order_status"] != "cancelled"
+    kept = current["order_status"] != orders_sim.STATUSES.index("cancelled")
     kept_ids = current["order_id"][kept]
     order_day = (current["ordered_at"][kept] - epoch0) // DAY_SECONDS
 

@@ -90,9 +90,9 @@ class OrderBatch:
     customer: np.ndarray  # customer index
     segment: np.ndarray
     placed_at: np.ndarray
-    channel: np.ndarray  # channel code strings
+    channel: np.ndarray  # index into sessions.CHANNEL_VOCAB
     campaign_id: np.ndarray  # -1 = none
-    country: np.ndarray  # country code strings
+    country: np.ndarray  # index into reference.COUNTRIES
     line_order: np.ndarray  # index into the order arrays, per line
     line_product: np.ndarray  # product index
     line_qty: np.ndarray
@@ -161,7 +161,7 @@ def place_orders(
         out.orders.add(
             order_id=batch.order_id[sel],
             customer_id=batch.customer[sel] + 1,
-            order_status=np.full(len(sel), STATUSES[code], dtype=object),
+            order_status=np.full(len(sel), code),
             channel_code=batch.channel[sel],
             campaign_id=batch.campaign_id[sel],
             currency_code=np.full(len(sel), "EUR", dtype=object),

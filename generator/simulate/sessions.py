@@ -28,10 +28,12 @@ EVENT_COLUMNS = [
     "channel_code",
     "occurred_at",
 ]
-CHANNEL_CODES = np.array([c[0] for c in CHANNELS], dtype=object)
 _CHANNEL_SHARE = np.array([c[3] for c in CHANNELS])
 _CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
-_CATEGORY_PATHS = "/c/" + _CATEGORY_CODES
+# Text columns of the big tables are stored as codes into these vocabularies (rendered by the writer).
+CHANNEL_VOCAB = tuple(c[0] for c in CHANNELS)
+PAGE_PATHS = ("/", "/cart", "/checkout", "/checkout/complete", *("/c/" + c for c in _CATEGORY_CODES))
+_FIRST_CATEGORY_PATH = 4
 _CATEGORY_WEIGHT_BEFORE = np.array([c[4] for c in CATEGORIES])
 _CATEGORY_WEIGHT_AFTER = np.array([c[5] for c in CATEGORIES])
 
@@ -144,11 +146,9 @@ def emit_events(
     order_id: np.ndarray,
     cart_lines: tuple[np.ndarray, np.ndarray],
     drifted: bool,
-    product_paths: np.ndarray,
 ) -> tuple[int, np.ndarray]:
     """Event rows for the day's sessions; returns how many, and the purchase times (in session order,
-    which is order id order). `order_id` is per session (-1 = none); `product_paths[product_id]` is the
-    page path of a product."""
+    which is order id order). `order_id` is per session (-1 = none)."""
     n = len(sessions.session_id)
     line_order, line_product = cart_lines
     converted = np.flatnonzero(sessions.converted)
@@ -190,23 +190,26 @@ def emit_events(
     product[carts] = np.where(is_conv, chosen, pick_products(rng, products, day, len(carts), drifted)) + 1
 
     # paths come from lookup arrays, so rows share a few string objects instead of owning one each
-    path = np.full(total, "/cart", dtype=object)
-    path[etype == 0] = _CATEGORY_PATHS[rng.integers(0, len(_CATEGORY_PATHS), size=int((etype == 0).sum()))]
-    path[offset] = "/"
-    path[views] = product_paths[product[views]]
-    path[etype == 3] = "/checkout"
-    path[etype == 4] = "/checkout/complete"
+    # page paths as codes into PAGE_PATHS; a product page is -product_id (rendered as /p/<id>)
+    path = np.full(total, PAGE_PATHS.index("/cart"))
+    path[etype == 0] = _FIRST_CATEGORY_PATH + rng.integers(
+        0, len(_CATEGORY_CODES), size=int((etype == 0).sum())
+    )
+    path[offset] = PAGE_PATHS.index("/")
+    path[views] = -product[views]
+    path[etype == 3] = PAGE_PATHS.index("/checkout")
+    path[etype == 4] = PAGE_PATHS.index("/checkout/complete")
     event_id = first_event_id + np.arange(total)
     out.add(
         event_id=event_id,
         session_id=sessions.session_id[sess],
         customer_id=np.where(sessions.customer[sess] >= 0, sessions.customer[sess] + 1, -1),
-        event_type=np.array(EVENT_TYPES, dtype=object)[etype],
+        event_type=etype,
         product_id=product,
         order_id=np.where(etype == 4, order_id[sess], -1),
         page_path=path,
-        device_type=np.array(DEVICES, dtype=object)[sessions.device[sess]],
-        channel_code=CHANNEL_CODES[sessions.channel[sess]],
+        device_type=sessions.device[sess],
+        channel_code=sessions.channel[sess],
         occurred_at=occurred,
         **{UID: event_id, DAY: np.full(total, day)},
     )

@@ -30,7 +30,6 @@ ENTITY_COLUMNS: dict[str, list[str]] = {
     "support_tickets": orders.TICKET_COLUMNS,
 }
 ACCOUNT_TICKETS_PER_DAY_SF1 = 4.0
-_COUNTRY_CODES = np.array([c for c, *_ in customers.COUNTRIES], dtype=object)
 
 
 @dataclass
@@ -77,7 +76,6 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
     )
     ids, pending = orders.Ids(), _Pending()
     session_log: dict[str, list[np.ndarray]] = defaultdict(list)
-    product_paths = np.empty(0, dtype=object)
 
     for day in tqdm(range(params.days), desc="simulating days", disable=not progress, unit="day"):
         day_start = epoch0 + day * DAY_SECONDS
@@ -104,8 +102,6 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
         created = day_start + np.sort(r.integers(0, DAY_SECONDS, n_new))
         idx = catalog.add_products(prod, pools, r, n_new, day, created)
         catalog.emit_rows(out["products"], prod, idx, created, day, True)
-        if len(product_paths) <= prod.n:
-            product_paths = np.array([f"/p/{i}" for i in range(prod.n + 1)], dtype=object)
 
         r = rng("customers")
         if day == 0:
@@ -178,9 +174,9 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
             customer=buyer,
             segment=cust.segment[buyer],
             placed_at=np.zeros(len(conv), np.int64),
-            channel=sessions.CHANNEL_CODES[sess.channel[conv]],
+            channel=sess.channel[conv],
             campaign_id=campaign_id,
-            country=_COUNTRY_CODES[cust.country[buyer]],
+            country=cust.country[buyer],
             line_order=line_order,
             line_product=line_product,
             line_qty=qty,
@@ -197,7 +193,6 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
             session_order,
             (line_order, line_product),
             drifted,
-            product_paths,
         )
         ids.event += n_events
         after = orders.place_orders(batch, r, ids, epoch0, builders)
