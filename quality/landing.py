@@ -97,7 +97,7 @@ def _check_text(relative: str, path: Path) -> Problem | None:
     return None
 
 
-def _check_columns(relative: str, found: list[str], entity: Entity) -> Iterator[Problem]:
+def _check_columns(relative: str, found: list[str], entity: Entity, ordered: bool) -> Iterator[Problem]:
     expected = set(entity.columns)
     missing = [c for c in entity.columns if c not in found]
     unknown = [c for c in found if c not in expected]
@@ -111,6 +111,11 @@ def _check_columns(relative: str, found: list[str], entity: Entity) -> Iterator[
         yield Problem(relative, 1, "error", f"unknown column(s): {', '.join(unknown)} (schema change?)")
     if duplicated:
         yield Problem(relative, 1, "error", f"duplicated column(s): {', '.join(duplicated)}")
+    if not (missing or unknown or duplicated) and ordered and found != list(entity.columns):
+        # bronze reads every file of an entity with one header layout: order is part of the contract
+        yield Problem(
+            relative, 1, "error", f"columns out of contract order: expected {', '.join(entity.columns)}"
+        )
 
 
 def _check_csv(relative: str, path: Path, entity: Entity) -> Iterator[Problem]:
@@ -123,7 +128,7 @@ def _check_csv(relative: str, path: Path, entity: Entity) -> Iterator[Problem]:
     except StopIteration:
         yield Problem(relative, 1, "error", "no header row")
         return
-    header_problems = list(_check_columns(relative, header, entity))
+    header_problems = list(_check_columns(relative, header, entity, ordered=True))
     if header_problems:
         yield from header_problems
         return
@@ -151,7 +156,7 @@ def _check_parquet(relative: str, path: Path, entity: Entity) -> Iterator[Proble
     except Exception as error:  # pyarrow raises several types for a damaged file
         yield Problem(relative, None, "error", f"not a readable Parquet file: {error}")
         return
-    yield from _check_columns(relative, list(schema.names), entity)
+    yield from _check_columns(relative, list(schema.names), entity, ordered=False)
     for column in entity.columns:
         expected = PARQUET_TYPES.get(entity.kind(column), "string")
         if column in schema.names and str(schema.field(column).type) != expected:

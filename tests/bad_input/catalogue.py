@@ -81,6 +81,13 @@ def _extra_column(landing: Path) -> Path:
     return path
 
 
+def _reordered_columns(landing: Path) -> Path:
+    path = day_file(landing, "payments")
+    header, rows = csv_rows(path)
+    write_csv(path, header[::-1], [row[::-1] for row in rows])
+    return path
+
+
 def _latin1(landing: Path) -> Path:
     path = day_file(landing, "support_tickets")
     path.write_bytes(
@@ -164,6 +171,7 @@ FILE_CASES = [
     FileCase("wrong delimiter", _semicolons, "wrong delimiter"),
     FileCase("missing column", _drop_column, "missing column(s): quantity"),
     FileCase("extra unknown column", _extra_column, "unknown column(s): loyalty_points"),
+    FileCase("columns reordered", _reordered_columns, "columns out of contract order"),
     FileCase("non-utf-8 bytes", _latin1, "not UTF-8"),
     FileCase("empty file", _empty, "empty file"),
     FileCase("parquet column type changed", _parquet_type_change, "column customer_id has type string"),
