@@ -1,13 +1,21 @@
-"""Shared fixtures: a tiny generated world and DuckDB warehouses built from it by dbt."""
+"""Shared fixtures: a tiny generated world, DuckDB warehouses built from it by dbt, a throwaway Postgres."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from emporium.config import Settings
-from tests.support import generate, settings_for
+from emporium.config import PROJECT_ROOT, Settings
+from tests.support import generate, postgres_settings, settings_for
+
+PG_BIN = Path(os.environ.get("EMPORIUM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +38,10 @@ def build_warehouse() -> Callable[[Settings, bool], None]:
 
 
 @pytest.fixture(scope="session")
-def tiny_warehouse(tiny_landing: Settings, build_warehouse: Callable[[Settings, bool], None]) -> Settings:
-    """The tiny landing zone built through every layer (dbt build, tests included) on DuckDB."""
-    build_warehouse(tiny_landing, True)
+def tiny_warehouse(tiny_landing: Settings) -> Settings:
+    """The tiny landing zone built exactly as the main job builds it: `dbt build` per layer (tests included)
+    on DuckDB, each layer's Great Expectations gate before the next (run id `tiny`); a failed gate fails here."""
+    from emporium.pipeline import build, run_gate_step
+
+    build(tiny_landing, full_refresh=True, gate=run_gate_step, run_id=TINY_RUN_ID)
     return tiny_landing

@@ -9,6 +9,7 @@ from emporium import cli
 from emporium.config import Settings, load_settings
 
 TINY = {"scale": "0.01", "days": "40", "seed": "42"}
+TINY_RUN_ID = "tiny"  # the gate run that builds the shared tiny warehouse
 
 
 def settings_for(data_dir: Path, **overrides: str) -> Settings:
@@ -24,3 +25,10 @@ def generate(landing_dir: Path, seeds_dir: Path, days: str = TINY["days"]) -> No
     args = ["generate", "--scale", TINY["scale"], "--days", days, "--seed", TINY["seed"]]
     code = cli.main([*args, "--out", str(landing_dir), "--seeds-dir", str(seeds_dir), "--quiet"])
     assert code == 0, "the generator failed"
+
+
+def postgres_settings(data_dir: Path, landing_dir: Path, pg_env: dict[str, str], **overrides: str) -> Settings:
+    """Settings for the `postgres` target on the server `pg_env` (EMPORIUM_PG_*) names."""
+    return settings_for(
+        data_dir, DBT_TARGET="postgres", EMPORIUM_LANDING_DIR=str(landing_dir), **pg_env, **overrides
+    )

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,60 +19,9 @@ from emporium.config import PROJECT_ROOT, Settings
 from emporium.load_postgres import LoadError, duckdb_varchar, load_landing
 from emporium.warehouse import connect, fetch_all, list_tables
 from generator.entities import ENTITIES
-from tests.support import settings_for
+from tests.support import postgres_settings
 
 LOAD_TIME_COLUMNS = {"_loaded_at"}  # when a row was built, not what it says
-PG_BIN = Path(os.environ.get("EMPORIUM_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[dict[str, str]]:
-    """A throwaway PostgreSQL (scripts/postgres.sh) on a free port; yields its EMPORIUM_PG_* variables."""
-    if os.geteuid() != 0 and not (PG_BIN / "initdb").exists():
-        pytest.skip(f"no PostgreSQL binaries in {PG_BIN} and not root to install them")
-    # not under pytest's tmp (0700, root's): as root the server runs as the `postgres` user
-    pg_dir = tempfile.mkdtemp(prefix="emporium-pg-")
-    pg_env = {"EMPORIUM_PG_HOST": "127.0.0.1", "EMPORIUM_PG_PORT": str(_free_port()), "EMPORIUM_PG_USER": "emporium",
-              "EMPORIUM_PG_PASSWORD": "", "EMPORIUM_PG_DATABASE": "emporium"}  # fmt: skip
-    env = {**os.environ, **pg_env, "EMPORIUM_PG_DIR": pg_dir}
-    script = str(PROJECT_ROOT / "scripts" / "postgres.sh")
-    try:
-        started = subprocess.run([script, "start"], env=env, capture_output=True, text=True, check=False)
-        assert started.returncode == 0, f"postgres.sh start failed:\n{started.stdout}{started.stderr}"
-        yield pg_env
-    finally:
-        subprocess.run([script, "destroy"], env=env, capture_output=True, check=False)
-        shutil.rmtree(pg_dir, ignore_errors=True)
-
-
-def _postgres_settings(
-    data_dir: Path, landing_dir: Path, pg_env: dict[str, str], **overrides: str
-) -> Settings:
-    return settings_for(
-        data_dir, DBT_TARGET="postgres", EMPORIUM_LANDING_DIR=str(landing_dir), **pg_env, **overrides
-    )
-
-
-@pytest.fixture(scope="session")
-def postgres_warehouse(
-    tiny_landing: Settings,
-    postgres_server: dict[str, str],
-    build_warehouse: Callable[[Settings, bool], None],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Settings:
-    """The tiny landing zone loaded into Postgres raw and built through every layer (dbt build) there."""
-    settings = _postgres_settings(
-        tmp_path_factory.mktemp("tiny-pg"), tiny_landing.landing_dir, postgres_server
-    )
-    load_landing(settings, settings.postgres.connection_params())
-    build_warehouse(settings, True)
-    return settings
 
 
 def duckdb_source_sql(entity: str, landing_dir: Path) -> str:
@@ -226,7 +169,7 @@ def _write_edge_landing(root: Path) -> None:
 def test_loader_matches_duckdb_on_edge_cases(tmp_path: Path, edge_database: dict[str, str]) -> None:
     landing = tmp_path / "landing"
     _write_edge_landing(landing)
-    settings = _postgres_settings(tmp_path, landing, edge_database)
+    settings = postgres_settings(tmp_path, landing, edge_database)
     counts = load_landing(settings, settings.postgres.connection_params())
     assert (counts["orders"], counts["web_events"], counts["customers"]) == (3, 4, 2)
     for entity in ("orders", "web_events", "customers"):
