@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from emporium.config import PROJECT_ROOT, Settings
-from tests.support import generate, postgres_settings, settings_for
+from tests.support import TINY_RUN_ID, generate, postgres_settings, settings_for
 
 PG_BIN = Path(os.environ.get("EMPORIUM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -45,3 +45,44 @@ def tiny_warehouse(tiny_landing: Settings) -> Settings:
 
     build(tiny_landing, full_refresh=True, gate=run_gate_step, run_id=TINY_RUN_ID)
     return tiny_landing
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[dict[str, str]]:
+    """A throwaway PostgreSQL (scripts/postgres.sh) on a free port; yields its EMPORIUM_PG_* variables."""
+    if os.geteuid() != 0 and not (PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL binaries in {PG_BIN} and not root to install them")
+    # not under pytest's tmp (0700, root's): as root the server runs as the `postgres` user
+    pg_dir = tempfile.mkdtemp(prefix="emporium-pg-")
+    pg_env = {"EMPORIUM_PG_HOST": "127.0.0.1", "EMPORIUM_PG_PORT": str(_free_port()), "EMPORIUM_PG_USER": "emporium",
+              "EMPORIUM_PG_PASSWORD": "", "EMPORIUM_PG_DATABASE": "emporium"}  # fmt: skip
+    env = {**os.environ, **pg_env, "EMPORIUM_PG_DIR": pg_dir}
+    script = str(PROJECT_ROOT / "scripts" / "postgres.sh")
+    try:
+        started = subprocess.run([script, "start"], env=env, capture_output=True, text=True, check=False)
+        assert started.returncode == 0, f"postgres.sh start failed:\n{started.stdout}{started.stderr}"
+        yield pg_env
+    finally:
+        subprocess.run([script, "destroy"], env=env, capture_output=True, check=False)
+        shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_warehouse(
+    tiny_landing: Settings,
+    postgres_server: dict[str, str],
+    build_warehouse: Callable[[Settings, bool], None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    """The tiny landing zone loaded into Postgres raw and built through every layer (dbt build) there."""
+    settings = postgres_settings(
+        tmp_path_factory.mktemp("tiny-pg"), tiny_landing.landing_dir, postgres_server
+    )
+    build_warehouse(settings, True)  # the build loads schema raw first on the postgres target
+    return settings

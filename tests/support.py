@@ -27,7 +27,9 @@ def generate(landing_dir: Path, seeds_dir: Path, days: str = TINY["days"]) -> No
     assert code == 0, "the generator failed"
 
 
-def postgres_settings(data_dir: Path, landing_dir: Path, pg_env: dict[str, str], **overrides: str) -> Settings:
+def postgres_settings(
+    data_dir: Path, landing_dir: Path, pg_env: dict[str, str], **overrides: str
+) -> Settings:
     """Settings for the `postgres` target on the server `pg_env` (EMPORIUM_PG_*) names."""
     return settings_for(
         data_dir, DBT_TARGET="postgres", EMPORIUM_LANDING_DIR=str(landing_dir), **pg_env, **overrides
