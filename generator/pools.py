@@ -11,6 +11,10 @@ from faker import Faker
 from generator.reference import COUNTRIES
 
 POOL_SIZE = 120
+# Only the providers the pools draw from: loading all ~26 per locale costs about a second of start-up.
+# Providers share the instance's seeded random state, so the values are the same as with the full set
+# (their order is kept, so _cities still finds the address provider first).
+_PROVIDERS = [f"faker.providers.{name}" for name in ("address", "company", "internet", "lorem", "person")]
 
 
 def ascii_slug(text: str) -> str:
@@ -70,10 +74,14 @@ def _unique(values: list[str]) -> np.ndarray:
     return np.array(sorted({" ".join(v.split()) for v in values}), dtype=object)
 
 
+def _faker(locale: str) -> Faker:
+    return Faker(locale, providers=_PROVIDERS)
+
+
 def build_pools(seed: int) -> Pools:
     countries = []
     for index, (*_, locale, _share) in enumerate(COUNTRIES):
-        fake = Faker(locale)
+        fake = _faker(locale)
         fake.seed_instance(seed * 1000 + index)
         countries.append(
             CountryPool(
@@ -84,7 +92,7 @@ def build_pools(seed: int) -> Pools:
                 postcodes=_unique([fake.postcode() for _ in range(POOL_SIZE)]),
             )
         )
-    fake = Faker("en_US")
+    fake = _faker("en_US")
     fake.seed_instance(seed)
     domains = {fake.free_email_domain() for _ in range(40)} | {fake.domain_name() for _ in range(20)}
     brands = [fake.last_name() + suffix for suffix in ("", " & Co", " Labs", "ware") for _ in range(20)]

@@ -11,10 +11,11 @@ from tqdm import tqdm
 
 from generator import defects, truth
 from generator.config import Params
-from generator.entities import ENTITIES, Entity
+from generator.entities import BY_NAME, ENTITIES, Entity
 from generator.pools import build_pools
 from generator.reference import write_seeds
-from generator.simulate.tables import DAY, UID, Table, n_rows, take_in_place
+from generator.simulate.calendar import day_epoch
+from generator.simulate.tables import DAY, UID, Table, TableBuilder, concat, n_rows, take, take_in_place
 from generator.simulate.world import World, simulate
 from generator.writers import write_entity
 
@@ -23,6 +24,9 @@ TRUTH_DIR = "_truth"
 
 # the clean tables the truth files are computed from; the others are released once written
 TRUTH_ENTITIES = ("orders", "order_items", "returns", "campaign_contacts", "experiment_assignments")
+# written while the days are simulated, so the biggest table is never held whole
+STREAMED_ENTITY = "web_events"
+STREAM_ROWS = 500_000  # simulated rows gathered before they are injected and written
 
 
 def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Table]:
@@ -34,13 +38,63 @@ def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Tab
     clean = truth.landed(table, end) if entity.name in TRUTH_ENTITIES else {}
     raw = defects.inject(params, entity, table, world.epoch0)
     del table
-    keep = np.flatnonzero(raw[defects.LAND] <= end)
-    # file order: landing day, then event day, originals before copies, then row id (one packed key
-    # instead of four sort columns saves memory on the big entities)
+    return clean, _in_file_order(raw, np.flatnonzero(raw[defects.LAND] <= end))
+
+
+def _in_file_order(raw: Table, keep: np.ndarray) -> Table:
+    """The rows `keep` of `raw`, in file order: landing day, then event day, originals before copies,
+    then row id. The key is unique per row, so the order does not depend on how rows were batched."""
+    # one packed key instead of four sort columns saves memory on the big entities
     packed = ((raw[defects.LAND] * 8192 + raw[DAY]) * 4 + raw[defects.PART]) * 16 + raw[defects.DEFECT] + 1
     order = keep[np.lexsort((raw[UID][keep], packed[keep]))]
     del packed
-    return clean, take_in_place(raw, order)
+    return take_in_place(raw, order)
+
+
+class _StreamedWriter:
+    """Injects defects into and writes one entity batch by batch while the world is simulated.
+    Every row lands on or after its event day, so once day d is simulated all of partitions ..d are
+    known; rows landing later wait in `carry`. Rendering is per row, so the bytes equal a whole-table
+    write."""
+
+    def __init__(self, params: Params, entity: Entity, out: Path, first_day: int, epoch0: int) -> None:
+        assert not entity.change_feed  # its clean count (distinct keys) would not add up over batches
+        self.params, self.entity, self.out = params, entity, out
+        self.first_day, self.epoch0 = first_day, epoch0
+        self.carry: Table | None = None  # injected rows that land after the last written day
+        self.written_through = -1
+        self.counts = (0, 0, 0, 0)
+        self.log: list[tuple[str, str, str, str, str]] = []
+
+    def on_day_end(self, day: int, builders: dict[str, TableBuilder]) -> None:
+        builder = builders[self.entity.name]
+        if builder.rows >= STREAM_ROWS:
+            builders[self.entity.name] = TableBuilder(builder.columns[:-3])
+            self.write(builder.build(), day)
+
+    def write(self, table: Table, through: int) -> None:
+        """Adds newly simulated rows and writes the partitions up to day `through`."""
+        table[defects.LAND], table[defects.LATE] = defects.landing_days(self.params, self.entity, table)
+        raw = defects.inject(self.params, self.entity, table, self.epoch0)
+        if self.carry is not None:
+            raw = concat([self.carry, raw], consume=True)
+        end = min(through, self.params.days - 1)
+        ready = raw[defects.LAND] <= end
+        self.carry = take(raw, np.flatnonzero(~ready))  # beyond the horizon after the last batch
+        raw = _in_file_order(raw, np.flatnonzero(ready))
+        self.counts = tuple(a + b for a, b in zip(self.counts, _counts(self.entity, raw), strict=True))  # type: ignore[assignment]
+        p = self.params
+        self.log += write_entity(
+            self.entity,
+            raw,
+            self.out,
+            p.start_date,
+            self.written_through + 1,
+            end,
+            self.epoch0,
+            self.first_day,
+        )
+        self.written_through = end
 
 
 def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:
@@ -54,11 +108,18 @@ def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:
 
 def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: int, progress: bool) -> None:
     """Writes partitions first_day..end of a world simulated from day 0, then rewrites `_truth/`."""
-    world = simulate(params, build_pools(params.seed), progress)
+    epoch0 = day_epoch(params.start_date)
+    streamed = _StreamedWriter(params, BY_NAME[STREAMED_ENTITY], out, first_day, epoch0)
+    world = simulate(params, build_pools(params.seed), progress, streamed.on_day_end)
+    streamed.write(world.tables.pop(STREAMED_ENTITY), params.days - 1)
     clean: dict[str, Table] = {}
     counts: truth.RowCounts = {}
     log: list[tuple[str, str, str, str, str]] = []
     for entity in tqdm(ENTITIES, desc="writing entities", disable=not progress, unit="entity"):
+        if entity.name == STREAMED_ENTITY:  # already written; keep the entity order of counts and log
+            clean[entity.name], counts[entity.name] = {}, streamed.counts
+            log += streamed.log
+            continue
         clean[entity.name], raw = _raw_table(params, entity, world)
         counts[entity.name] = _counts(entity, raw)
         log += write_entity(entity, raw, out, params.start_date, 0, params.days - 1, world.epoch0, first_day)

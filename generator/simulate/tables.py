@@ -16,6 +16,7 @@ class TableBuilder:
     def __init__(self, columns: list[str]) -> None:
         self.columns = [*columns, UID, DAY, FIRST]
         self._parts: dict[str, list[np.ndarray]] = {c: [] for c in self.columns}
+        self.rows = 0  # added so far
 
     def add(self, **cols: np.ndarray) -> None:
         lengths = {len(np.atleast_1d(v)) for v in cols.values()}
@@ -26,6 +27,7 @@ class TableBuilder:
             return
         if FIRST not in cols:
             cols[FIRST] = np.ones(n, dtype=bool)
+        self.rows += n
         for name in self.columns:
             self._parts[name].append(np.asarray(cols[name]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,8 @@ ENTITY_COLUMNS: dict[str, list[str]] = {
     "support_tickets": orders.TICKET_COLUMNS,
 }
 ACCOUNT_TICKETS_PER_DAY_SF1 = 4.0
+# called after each simulated day with the day index and the row builders (so a caller can drain one)
+DayHook = Callable[[int, dict[str, TableBuilder]], None]
 
 
 @dataclass
@@ -65,7 +68,9 @@ def _capacity(per_day_sf1: float, initial_sf1: float, params: Params) -> int:
     return int(initial_sf1 * params.scale * 1.2 + per_day_sf1 * params.scale * params.days * 1.5 + 200)
 
 
-def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
+def simulate(
+    params: Params, pools: Pools, progress: bool = False, on_day_end: DayHook | None = None
+) -> World:
     s = params.scale
     epoch0 = day_epoch(params.start_date)
     cust = customers.CustomerState(_capacity(cfg.SF1_SIGNUPS_PER_DAY, cfg.SF1_INITIAL_CUSTOMERS, params))
@@ -216,6 +221,8 @@ def simulate(params: Params, pools: Pools, progress: bool = False) -> World:
         hazard = cust.daily_hazard(day)
         at_risk = (cust.signup_day[: cust.n] < day) & (cust.churned_day[: cust.n] < 0)
         cust.churned_day[: cust.n][at_risk & (r.random(cust.n) < hazard)] = day
+        if on_day_end is not None:
+            on_day_end(day, out)
 
     return World(
         params=params,
