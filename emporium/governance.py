@@ -30,5 +30,7 @@ def run(args: argparse.Namespace) -> int:
     except (DbtError, ValueError) as error:
         print(f"emporium purge: {error}", file=sys.stderr)
         return 1
-    print(f"customer {args.customer_id} erased; landing files keep it until their retention window", flush=True)
+    print(
+        f"customer {args.customer_id} erased; landing files keep it until their retention window", flush=True
+    )
     return 0

@@ -32,6 +32,11 @@
     case when not {{ is_erased(customer_id) }} then {{ expression }} end
 {%- endmacro %}
 
+{#- `column`, or its salted hash when the row's customer is erased (bronze: keeps versions apart). -#}
+{% macro hashed_if_erased(column, customer_id='customer_id') -%}
+    case when {{ is_erased(customer_id) }} then {{ pii_hash(column) }} else {{ column }} end
+{%- endmacro %}
+
 {#-
   A salted one-way hash of a PII value (hex SHA-256; null stays null). The salt comes from EMPORIUM_PII_SALT;
   the default is for local development only. Same digest on every engine, so hashes join across them.

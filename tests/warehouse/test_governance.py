@@ -30,13 +30,17 @@ def _values(rows: Iterable[tuple[Any, ...]]) -> set[str]:
     return {_normal(value) for row in rows for value in row if value is not None and _normal(value)}
 
 
-def customer_pii(settings: Settings, where: str = "1 = 1", relation: str = "silver.int_customers__history") -> set[str]:
+def customer_pii(
+    settings: Settings, where: str = "1 = 1", relation: str = "silver.int_customers__history"
+) -> set[str]:
     """The clear PII values (normalised) of the customers matching `where`, from silver's full history:
     e-mail, phone, street address and full name. A first or last name alone is not a needle: Faker's cities
     and brands are made of them ('David', 'Cruz'), so they match legitimately."""
     full_name = "first_name || ' ' || last_name"
     with connect(settings) as connection:
-        rows = fetch_all(connection, f"select email, phone, street_address, {full_name} from {relation} where {where}")
+        rows = fetch_all(
+            connection, f"select email, phone, street_address, {full_name} from {relation} where {where}"
+        )
     return _values(rows)
 
 
@@ -52,7 +56,9 @@ def scan(settings: Settings, schemas: Iterable[str], needles: set[str], *, email
         for schema, table, column in columns:
             if schema not in schemas:
                 continue
-            values = fetch_all(connection, f'select distinct cast("{column}" as varchar) from {schema}.{table}')
+            values = fetch_all(
+                connection, f'select distinct cast("{column}" as varchar) from {schema}.{table}'
+            )
             for (value,) in values:
                 if value is not None and (_normal(value) in needles or (emails and EMAIL.search(value))):
                     hits.append(f"{schema}.{table}.{column}: {value}")
@@ -87,7 +93,11 @@ def assert_docs_generate_documents_gold_and_ml(settings: Settings) -> None:
     catalog = json.loads((settings.dbt_target_path / "catalog.json").read_text())
     models = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     published = {uid: n for uid, n in models.items() if n["schema"] in ("gold", "ml")}
-    assert {n["name"] for n in published.values()} >= {"dim_customers", "fct_orders", "fm_customer_churn_features"}
+    assert {n["name"] for n in published.values()} >= {
+        "dim_customers",
+        "fct_orders",
+        "fm_customer_churn_features",
+    }
     problems = []
     for uid, node in published.items():
         if not node["description"].strip():
@@ -107,7 +117,10 @@ def assert_docs_generate_documents_gold_and_ml(settings: Settings) -> None:
     assert not problems, problems
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     assert exposures["customer_churn_model"]["type"] == "ml"
-    assert "model.emporium.fm_customer_churn_features" in exposures["customer_churn_model"]["depends_on"]["nodes"]
+    assert (
+        "model.emporium.fm_customer_churn_features"
+        in exposures["customer_churn_model"]["depends_on"]["nodes"]
+    )
     dashboards = [e for e in exposures.values() if e["type"] == "dashboard"]
     assert len(dashboards) >= 2 and all(e["owner"]["name"] and e["depends_on"]["nodes"] for e in dashboards)
 
@@ -144,7 +157,9 @@ def _aggregates(settings: Settings, customer_id: int) -> tuple[Any, ...]:
         revenue = fetch_all(connection, "select * from gold.mart_daily_revenue order by revenue_date")
         orders = fetch_all(connection, "select count(*), sum(net_amount) from gold.fct_orders")
         items = fetch_all(connection, "select count(*), sum(net_amount) from gold.fct_order_items")
-        theirs = fetch_all(connection, "select count(*) from gold.fct_orders where customer_id = %s", (customer_id,))
+        theirs = fetch_all(
+            connection, "select count(*) from gold.fct_orders where customer_id = %s", (customer_id,)
+        )
     return revenue, orders, items, theirs
 
 
@@ -165,7 +180,9 @@ def test_purge_customer_erases_everywhere_and_survives_rebuilds(
         ))  # fmt: skip
     theirs = customer_pii(settings, f"customer_id = {customer_id}")
     # and what bronze quarantined of theirs (malformed e-mails, ...)
-    theirs |= customer_pii(settings, f"try_cast(customer_id as bigint) = {customer_id}", "bronze.quarantine_customers")
+    theirs |= customer_pii(
+        settings, f"try_cast(customer_id as bigint) = {customer_id}", "bronze.quarantine_customers"
+    )
     needles = theirs - customer_pii(settings, f"customer_id <> {customer_id}")  # values only they have
     assert {_normal(v) for v in theirs if "@" in v} <= needles, "their e-mails are theirs alone"
     schemas = all_schemas(settings)
@@ -181,7 +198,9 @@ def test_purge_customer_erases_everywhere_and_survives_rebuilds(
         assert not hits, f"{when}: customer {customer_id}'s PII remains: {hits[:10]}"
         assert _aggregates(settings, customer_id) == before, f"{when}: aggregates changed"
         with connect(settings) as connection:
-            assert fetch_all(connection, "select customer_id from governance.erasure_requests") == [(customer_id,)]
+            assert fetch_all(connection, "select customer_id from governance.erasure_requests") == [
+                (customer_id,)
+            ]
             flags = fetch_all(connection, "select distinct is_erased from gold.dim_customers where customer_id = %s",
                               (customer_id,))  # fmt: skip
             assert flags == [(True,)], when

@@ -91,46 +91,16 @@ return_features as (
 ),
 
 ticket_features as (
-    select
-        customer_days.customer_id,
-        customer_days.as_of_date,
-        count(*) as support_tickets_last_90d
-    from customer_days
-    inner join support_tickets
-        on
-            customer_days.customer_id = support_tickets.customer_id
-            and support_tickets.opened_at < customer_days.as_of_date
-            and support_tickets.opened_at >= customer_days.as_of_date - 90
-    group by 1, 2
+    {{ count_in_window('support_tickets', 'opened_at', 'support_tickets_last_90d', days_before=90) }}
 ),
 
 session_features as (
-    select
-        customer_days.customer_id,
-        customer_days.as_of_date,
-        count(*) as sessions_last_30d
-    from customer_days
-    inner join fct_sessions
-        on
-            customer_days.customer_id = fct_sessions.customer_id
-            and fct_sessions.session_started_at < customer_days.as_of_date
-            and fct_sessions.session_started_at >= customer_days.as_of_date - 30
-    group by 1, 2
+    {{ count_in_window('fct_sessions', 'session_started_at', 'sessions_last_30d', days_before=30) }}
 ),
 
 -- label: any order placed in [as_of_date, as_of_date + 60 days)
 next_orders as (
-    select
-        customer_days.customer_id,
-        customer_days.as_of_date,
-        count(*) as orders_next_60d
-    from customer_days
-    inner join fct_orders
-        on
-            customer_days.customer_id = fct_orders.customer_id
-            and fct_orders.ordered_at >= customer_days.as_of_date
-            and fct_orders.ordered_at < customer_days.as_of_date + 60
-    group by 1, 2
+    {{ count_in_window('fct_orders', 'ordered_at', 'orders_next_60d', days_after=60) }}
 ),
 
 final as (
@@ -155,26 +125,9 @@ final as (
         end as boolean) as churned_next_60d
     from customer_days
     cross join data_range
-    left join order_features
-        on
-            customer_days.customer_id = order_features.customer_id
-            and customer_days.as_of_date = order_features.as_of_date
-    left join return_features
-        on
-            customer_days.customer_id = return_features.customer_id
-            and customer_days.as_of_date = return_features.as_of_date
-    left join ticket_features
-        on
-            customer_days.customer_id = ticket_features.customer_id
-            and customer_days.as_of_date = ticket_features.as_of_date
-    left join session_features
-        on
-            customer_days.customer_id = session_features.customer_id
-            and customer_days.as_of_date = session_features.as_of_date
-    left join next_orders
-        on
-            customer_days.customer_id = next_orders.customer_id
-            and customer_days.as_of_date = next_orders.as_of_date
+    {{ left_join_features([
+        'order_features', 'return_features', 'ticket_features', 'session_features', 'next_orders'
+    ]) }}
 )
 
 select * from final
