@@ -12,7 +12,7 @@ import numpy as np
 
 from generator.config import Params
 from generator.entities import ID, Entity
-from generator.rng import hash_int, hash_uniform
+from generator.rng import hash_below, hash_int
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import DAY, FIRST, UID, Table, concat, n_rows, take
 
@@ -27,8 +27,7 @@ QUARANTINE_KINDS = (
 
 
 def _hit(params: Params, entity: Entity, defect: str, uid: np.ndarray) -> np.ndarray:
-    rate = getattr(params.defects, defect)
-    return hash_uniform(params.seed, f"{entity.name}:{defect}", uid) < rate
+    return hash_below(params.seed, f"{entity.name}:{defect}", uid, getattr(params.defects, defect))
 
 
 def landing_days(params: Params, entity: Entity, table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +37,13 @@ def landing_days(params: Params, entity: Entity, table: Table) -> tuple[np.ndarr
     late = _hit(params, entity, "late_arrival", uid) & (params.max_late_days > 0)
     if entity.name in ("customers", "products"):
         late &= ~table[FIRST]
-    delay = hash_int(params.seed, f"{entity.name}:late_days", uid, 1, params.max_late_days + 1)
-    return table[DAY] + np.where(late, delay, 0), late
+    # the delay is drawn for the late rows only; it hashes the row's own id, so nothing else changes
+    land = table[DAY].copy()
+    late_rows = np.flatnonzero(late)
+    land[late_rows] += hash_int(
+        params.seed, f"{entity.name}:late_days", uid[late_rows], 1, params.max_late_days + 1
+    )
+    return land, late
 
 
 def inject(params: Params, entity: Entity, clean: Table, epoch0: int) -> Table:
@@ -55,7 +59,8 @@ def inject(params: Params, entity: Entity, clean: Table, epoch0: int) -> Table:
     for column in entity.optional:
         values = clean[column]
         nullable |= (values >= 0) if entity.kind(column) == ID else np.not_equal(values, None)
-    base[NULLED] = nullable & _hit(params, entity, "null_optional", uid)
+    # no hashing for entities without optional fields: nothing could be emptied
+    base[NULLED] = nullable & _hit(params, entity, "null_optional", uid) if entity.optional else nullable
 
     parts = [base]
     exact = np.flatnonzero(_hit(params, entity, "exact_duplicate", uid))

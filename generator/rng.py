@@ -22,19 +22,34 @@ def day_rng(seed: int, stream: str, day: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream_code(stream), day])
 
 
-def _splitmix64(x: np.ndarray) -> np.ndarray:
+def _splitmix64_(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, in place on a uint64 array we own (no temporaries but the shifts):
+    defect hashing runs it on every row of every entity."""
     with np.errstate(over="ignore"):
-        x = x + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+        x += np.uint64(0x9E3779B97F4A7C15)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
 
 
 def hash_bits(seed: int, salt: str, uid: np.ndarray) -> np.ndarray:
     """64 well-mixed bits per row id."""
     base = np.uint64((seed * 0x100000001B3 + stream_code(salt)) & 0xFFFFFFFFFFFFFFFF)
+    x = uid.astype(np.uint64)  # a copy, mixed in place
+    x ^= base
+    _splitmix64_(x)
     with np.errstate(over="ignore"):
-        return _splitmix64(_splitmix64(uid.astype(np.uint64) ^ base) + base)
+        x += base
+    return _splitmix64_(x)
+
+
+def hash_below(seed: int, salt: str, uid: np.ndarray, rate: float) -> np.ndarray:
+    """hash_uniform(...) < rate without the float array: the top 53 bits and rate * 2**53 compare
+    exactly as the uniform and the rate do (both scalings are by a power of two)."""
+    return (hash_bits(seed, salt, uid) >> np.uint64(11)) < rate * float(1 << 53)
 
 
 def hash_uniform(seed: int, salt: str, uid: np.ndarray) -> np.ndarray:
