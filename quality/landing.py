@@ -90,6 +90,9 @@ def _check_text(relative: str, path: Path) -> Problem | None:
         return Problem(relative, line, "error", f"not UTF-8: byte {bad!r} at offset {error.start}")
     if data.startswith(b"\xef\xbb\xbf"):
         return Problem(relative, 1, "error", "UTF-8 byte-order mark at the start: write UTF-8 without BOM")
+    if b"\r\n" in data:
+        line = data.count(b"\n", 0, data.index(b"\r\n")) + 1
+        return Problem(relative, line, "error", "Windows line ends (CRLF): the contract says \\n")
     for number, line in enumerate(data.split(b"\n"), start=1):
         if len(line) > MAX_LINE_BYTES:
             size = f"{len(line):,} bytes"

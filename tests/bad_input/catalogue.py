@@ -88,6 +88,12 @@ def _reordered_columns(landing: Path) -> Path:
     return path
 
 
+def _windows_line_ends(landing: Path) -> Path:
+    path = day_file(landing, "orders")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return path
+
+
 def _latin1(landing: Path) -> Path:
     path = day_file(landing, "support_tickets")
     path.write_bytes(
@@ -173,6 +179,7 @@ FILE_CASES = [
     FileCase("extra unknown column", _extra_column, "unknown column(s): loyalty_points"),
     FileCase("columns reordered", _reordered_columns, "columns out of contract order"),
     FileCase("non-utf-8 bytes", _latin1, "not UTF-8"),
+    FileCase("windows line ends", _windows_line_ends, "CRLF"),
     FileCase("empty file", _empty, "empty file"),
     FileCase("parquet column type changed", _parquet_type_change, "column customer_id has type string"),
     FileCase("parquet column missing", _parquet_missing_column, "missing column(s): unit_price"),
@@ -256,9 +263,7 @@ def inject_row_cases(landing: Path) -> list[RowCase]:
 
 
 def make_benign_changes(landing: Path) -> None:
-    """Changes that must not lose or quarantine a row: CRLF line ends, a quoted comma and newline."""
-    orders = day_file(landing, "orders", day="2025-01-02")
-    orders.write_bytes(orders.read_bytes().replace(b"\n", b"\r\n"))
+    """A change that must not lose or quarantine a row: a quoted comma and newline inside a field."""
     tickets = day_file(landing, "support_tickets", day="2025-01-02")
     header, rows = csv_rows(tickets)
     customer_id = first_value(landing, "orders", "customer_id")

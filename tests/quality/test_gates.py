@@ -10,6 +10,7 @@ from quality.accounting import account
 from quality.gates import data_docs_index, run_gate
 from quality.results import GateResult
 from quality.suites import ENTITIES, LAYERS, SuiteParams, suites_for
+from tests.support import TINY_RUN_ID
 
 
 def _execute(settings: Settings, *statements: str) -> None:
@@ -39,26 +40,33 @@ def test_every_expectation_has_a_severity(layer: str) -> None:
             assert expectation.meta["severity"] in ("error", "warn"), (table.relation, expectation)
 
 
-def test_clean_warehouse_passes_every_gate_and_records_every_result(gx_warehouse: Settings) -> None:
-    results = {layer: run_gate(gx_warehouse, layer, "clean-run") for layer in LAYERS}
-    for layer, result in results.items():
-        assert result.passed, result.render()
-        assert not [f for f in result.failures if f.severity == "error"]
-        assert len(result.outcomes) > 50, layer
-    accounting = [o for o in results["silver"].outcomes if o.expectation == "row_accounting"]
-    assert sorted(o.suite for o in accounting) == sorted(f"accounting.{e}" for e in ENTITIES)
-    assert data_docs_index(gx_warehouse).is_file()
-    # The gate closed the warehouse: a writer can open it; gate_results holds one row per expectation.
-    with duckdb.connect(str(gx_warehouse.warehouse_path)) as connection:
+def test_clean_warehouse_passed_every_gate_and_recorded_every_result(tiny_warehouse: Settings) -> None:
+    """The tiny warehouse was built through the gated pipeline (run id `tiny`): every layer's results are kept."""
+    params = SuiteParams.from_landing(tiny_warehouse.landing_dir)
+    expected = {layer: sum(len(t.expectations) for t in suites_for(layer, params)) for layer in LAYERS}
+    expected["silver"] += len(ENTITIES)  # one row-accounting outcome per entity
+    assert data_docs_index(tiny_warehouse).is_file()
+    # The gates closed the warehouse: a writer can open it; gate_results holds one row per expectation.
+    with duckdb.connect(str(tiny_warehouse.warehouse_path)) as connection:
         counts = dict(
             connection.execute(
-                "select layer, count(*) from quality.gate_results where run_id = 'clean-run' group by layer"
+                "select layer, count(*) from quality.gate_results where run_id = ? group by layer",
+                [TINY_RUN_ID],
             ).fetchall()
         )
-        failed = connection.execute("select count(*) from quality.gate_results where not success").fetchone()
+        failed_errors = connection.execute(
+            "select suite, expectation from quality.gate_results"
+            " where run_id = ? and not success and severity = 'error'",
+            [TINY_RUN_ID],
+        ).fetchall()
+        accounting = connection.execute(
+            "select suite from quality.gate_results where run_id = ? and expectation = 'row_accounting' order by 1",
+            [TINY_RUN_ID],
+        ).fetchall()
         columns = [r[0] for r in connection.execute("describe quality.gate_results").fetchall()]
-    assert counts == {layer: len(result.outcomes) for layer, result in results.items()}
-    assert failed == (sum(len(r.failures) for r in results.values()),)
+    assert counts == expected
+    assert failed_errors == []
+    assert [suite for (suite,) in accounting] == sorted(f"accounting.{e}" for e in ENTITIES)
     assert columns == [
         "run_id",
         "layer",
