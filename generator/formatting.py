@@ -130,7 +130,8 @@ def _broken_emails(values: pa.Array, variant: np.ndarray) -> pa.Array:
 
 
 def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, pa.Array]:
-    """Column name -> Arrow array; strings everywhere unless `typed` (Parquet)."""
+    """Column name -> Arrow array; strings everywhere unless `typed` (Parquet). String ids (SID) come
+    without their prefix: the line builders fold it into a constant piece (see `with_prefix`)."""
     out: dict[str, pa.Array] = {}
     for column in entity.columns:
         values, kind = table[column], entity.kind(column)
@@ -138,8 +139,6 @@ def render(entity: Entity, table: Table, epoch0: int, typed: bool) -> dict[str, 
             arr = _int64(values, values < 0 if kind != INT else None)
             if not typed:
                 arr = arr.cast(pa.string())
-            if kind == SID:
-                arr = _join(SID_PREFIX[column], arr)
         elif kind == MONEY:
             arr = money_strings(values)
             arr = arr.cast(pa.decimal128(18, 2)) if typed else arr
@@ -203,11 +202,16 @@ def _line(pieces: list[pa.Array | str]) -> pa.Array:
     return pc.binary_join_element_wise(*merged, "")
 
 
+def with_prefix(entity: Entity, column: str, arr: pa.Array) -> pa.Array:
+    """The column as written: string ids get their prefix (`evt-12`)."""
+    return _join(SID_PREFIX[column], arr) if entity.kind(column) == SID else arr
+
+
 def csv_lines(entity: Entity, cols: dict[str, pa.Array]) -> pa.Array:
     """One CSV line per row, newline included; empty field = null. Only free text can need quotes."""
     pieces: list[pa.Array | str] = []
     for column in entity.columns:
-        arr = cols[column]
+        arr = with_prefix(entity, column, cols[column])
         if column in entity.free_text:
             needs = pc.match_substring_regex(arr, _CSV_QUOTE).to_numpy(zero_copy_only=False)
             arr = _patch(arr, needs, lambda v, i: _join('"', pc.replace_substring(v, '"', '""'), '"'))
@@ -229,11 +233,13 @@ def json_lines(entity: Entity, cols: dict[str, pa.Array], defect: np.ndarray) ->
                 needs,
                 lambda v, i: pc.replace_substring(pc.replace_substring(v, "\\", "\\\\"), '"', '\\"'),
             )
+        # a string id's prefix joins the constant before it: one piece less per row
+        prefix = SID_PREFIX[column] if entity.kind(column) == SID else ""
         if quoted and arr.null_count:
-            arr, quoted = pc.fill_null(_join('"', arr, '"'), "null"), False
+            arr, quoted = pc.fill_null(_join('"' + prefix, arr, '"'), "null"), False
         elif arr.null_count:
             arr = pc.fill_null(arr, "null")
-        opening = ("{" if n == 0 else ",") + f'"{column}":' + ('"' if quoted else "")
+        opening = ("{" if n == 0 else ",") + f'"{column}":' + ('"' + prefix if quoted else "")
         pieces += [opening, arr] if not quoted else [opening, arr, '"']
     pieces.append("}")
     lines = _line(pieces)

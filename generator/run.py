@@ -70,7 +70,7 @@ class _StreamedWriter:
         builder = builders[self.entity.name]
         if builder.rows >= STREAM_ROWS:
             builders[self.entity.name] = TableBuilder(builder.columns[:-3])
-            self.write(builder.build(), day)
+            self.write(builder.build(sort=False), day)  # file order is set after injection
 
     def write(self, table: Table, through: int) -> None:
         """Adds newly simulated rows and writes the partitions up to day `through`."""

@@ -23,7 +23,7 @@ from generator.defects import (
     QUARANTINE_KINDS,
 )
 from generator.entities import Entity
-from generator.formatting import csv_lines, header, json_lines, render
+from generator.formatting import csv_lines, header, json_lines, render, with_prefix
 from generator.simulate.tables import Table
 
 CHUNK_ROWS = 1_000_000  # rows rendered at once; bounds memory for the big entities
@@ -124,7 +124,8 @@ def _log_rows(
     )
     order = np.argsort(index, kind="stable")
     index, names = index[order], names[order]
-    key_text = keys.take(pa.array(index, pa.int64())).cast(pa.string()).fill_null("").to_pylist()
+    taken = with_prefix(entity, entity.key, keys.take(pa.array(index, pa.int64())).cast(pa.string()))
+    key_text = taken.fill_null("").to_pylist()
     files = {
         day: entity.source_file((start + dt.timedelta(days=int(day))).isoformat())
         for day in np.unique(chunk[LAND][index])

@@ -31,16 +31,17 @@ class TableBuilder:
         for name in self.columns:
             self._parts[name].append(np.asarray(cols[name]))
 
-    def build(self) -> Table:
-        """The rows in (day, uid) order, whatever the order they were produced in; column by column,
-        releasing the parts as it goes, to keep peak memory near one copy of the table."""
+    def build(self, sort: bool = True) -> Table:
+        """The rows in (day, uid) order, whatever the order they were produced in (`sort=False`: in the
+        order added, for callers that sort anyway); column by column, releasing the parts as it goes,
+        to keep peak memory near one copy of the table."""
 
         def column(name: str) -> np.ndarray:
             parts = self._parts.pop(name)
             return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
         uid, day = column(UID), column(DAY)
-        order = np.lexsort((uid, day))
+        order = np.lexsort((uid, day)) if sort else slice(None)
         table: Table = {UID: uid[order], DAY: day[order]}
         for name in list(self._parts):
             table[name] = column(name)[order]
