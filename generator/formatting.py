@@ -221,8 +221,8 @@ def csv_lines(entity: Entity, cols: dict[str, pa.Array]) -> pa.Array:
     return _line(pieces)
 
 
-def json_lines(entity: Entity, cols: dict[str, pa.Array], defect: np.ndarray) -> pa.Array:
-    """One JSON object per line; `malformed_json` rows are cut short."""
+def json_lines(entity: Entity, cols: dict[str, pa.Array]) -> pa.Array:
+    """One JSON object per line (`malformed_json` cuts some short later, see `malformed_json`)."""
     pieces: list[pa.Array | str] = []
     for n, column in enumerate(entity.columns):
         arr, quoted = cols[column], entity.kind(column) not in (ID, INT)
@@ -242,11 +242,17 @@ def json_lines(entity: Entity, cols: dict[str, pa.Array], defect: np.ndarray) ->
         opening = ("{" if n == 0 else ",") + f'"{column}":' + ('"' + prefix if quoted else "")
         pieces += [opening, arr] if not quoted else [opening, arr, '"']
     pieces.append("}")
-    lines = _line(pieces)
-    if "malformed_json" in entity.quarantine:
-        broken = defect == QUARANTINE_KINDS.index("malformed_json")
-        lines = _patch(lines, broken, lambda v, i: _join(pc.utf8_slice_codeunits(v, 0, 60), "\n"))
-    return lines
+    return _line(pieces)
+
+
+def malformed_json(entity: Entity, lines: pa.Array, defect: np.ndarray) -> dict[int, bytes]:
+    """Row -> the line that replaces it: a `malformed_json` row's object cut short. Returned apart, so
+    the writer swaps the few rows in instead of rebuilding the whole array."""
+    if "malformed_json" not in entity.quarantine:
+        return {}
+    index = np.flatnonzero(defect == QUARANTINE_KINDS.index("malformed_json"))
+    cut = _join(pc.utf8_slice_codeunits(lines.take(_int64(index)), 0, 60), "\n")
+    return {int(row): text.encode() for row, text in zip(index, cut.to_pylist(), strict=True)}
 
 
 def header(entity: Entity) -> bytes:

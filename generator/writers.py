@@ -23,7 +23,7 @@ from generator.defects import (
     QUARANTINE_KINDS,
 )
 from generator.entities import Entity
-from generator.formatting import csv_lines, header, json_lines, render, with_prefix
+from generator.formatting import csv_lines, header, json_lines, malformed_json, render, with_prefix
 from generator.simulate.tables import Table
 
 CHUNK_ROWS = 1_000_000  # rows rendered at once; bounds memory for the big entities
@@ -67,10 +67,12 @@ def write_entity(
         chunk = {name: values[lo:hi] for name, values in table.items()}  # views, no copy
         typed = entity.fmt == "parquet"
         cols = render(entity, chunk, epoch0, typed)
+        cut: dict[int, bytes] = {}  # whole lines that replace rows (malformed JSON)
         if entity.fmt == "csv":
             lines = csv_lines(entity, cols)
         elif entity.fmt == "jsonl":
-            lines = json_lines(entity, cols, chunk[DEFECT])
+            lines = json_lines(entity, cols)
+            cut = malformed_json(entity, lines, chunk[DEFECT])
         day_bounds = np.searchsorted(chunk[LAND], np.arange(lo_day, hi_day + 2))
         for day in range(max(lo_day, write_from), hi_day + 1):
             a, b = int(day_bounds[day - lo_day]), int(day_bounds[day - lo_day + 1])
@@ -81,7 +83,9 @@ def write_entity(
                 piece = pa.table({c: cols[c].slice(a, b - a) for c in entity.columns})
                 pq.write_table(piece, path, row_group_size=ROW_GROUP_SIZE, compression="snappy")
             else:
-                path.write_bytes(_head(entity) + _slice_bytes(lines, a, b))
+                with path.open("wb") as handle:
+                    handle.write(_head(entity))
+                    handle.writelines(_line_bytes(lines, a, b, cut))
         log += _log_rows(entity, chunk, cols[entity.key], start)
     return log
 
@@ -90,10 +94,11 @@ def _head(entity: Entity) -> bytes:
     return header(entity) if entity.fmt == "csv" else b""
 
 
-def _slice_bytes(lines: pa.Array, a: int, b: int) -> bytes:
-    """The concatenated bytes of lines[a:b], straight from the Arrow buffers."""
+def _line_bytes(lines: pa.Array, a: int, b: int, cut: dict[int, bytes]) -> list[memoryview | bytes]:
+    """The bytes of lines[a:b] as views of the Arrow buffers (no copy), with the rows in `cut`
+    replaced: patching the few broken lines here is much cheaper than rebuilding the whole array."""
     if b <= a:
-        return b""
+        return []
     width = 8 if pa.types.is_large_string(lines.type) else 4
     offsets = np.frombuffer(
         lines.buffers()[1],
@@ -101,7 +106,14 @@ def _slice_bytes(lines: pa.Array, a: int, b: int) -> bytes:
         count=len(lines) + 1,
         offset=lines.offset * width,
     )
-    return bytes(memoryview(lines.buffers()[2])[offsets[a] : offsets[b]])
+    data = memoryview(lines.buffers()[2])
+    pieces: list[memoryview | bytes] = []
+    start = int(offsets[a])
+    for row in [r for r in cut if a <= r < b]:  # `cut` is in row order
+        pieces += [data[start : int(offsets[row])], cut[row]]
+        start = int(offsets[row + 1])
+    pieces.append(data[start : int(offsets[b])])
+    return pieces
 
 
 def _log_rows(
