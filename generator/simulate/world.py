@@ -227,7 +227,7 @@ def simulate(
     return World(
         params=params,
         epoch0=epoch0,
-        tables={name: out.pop(name).build() for name in list(out)},
+        tables={name: out.pop(name).build(sort=False) for name in list(out)},  # sorted when written
         sessions={k: np.concatenate(v) for k, v in session_log.items()},
         customers=cust,
         products=prod,
