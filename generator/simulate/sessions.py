@@ -163,9 +163,8 @@ def emit_events(
     total = int(per_session.sum())
     sess = np.repeat(np.arange(n), per_session)
     offset = np.cumsum(per_session) - per_session
-    pos = np.arange(total) - offset[sess]
-    bounds = np.cumsum(counts, axis=1)[sess]
-    etype = (pos[:, None] >= bounds).sum(axis=1)
+    # a session's events come in type order, so the types are the type codes repeated by their counts
+    etype = np.repeat(np.tile(np.arange(len(EVENT_TYPES)), n), counts.ravel())
     gaps = rng.integers(5, 150, size=total)
     gaps[offset] = 0
     clock = np.cumsum(gaps)
@@ -184,7 +183,9 @@ def emit_events(
     cart_session_rank = conv_rank[sess[carts]]
     is_conv = cart_session_rank >= 0
     line_start = np.searchsorted(line_order, np.arange(len(converted)))
-    line_index = line_start[np.maximum(cart_session_rank, 0)] + pos[carts] - bounds[carts, 1]
+    cart_session = sess[carts]
+    cart_pos = carts - offset[cart_session] - (n_page + n_view)[cart_session]  # rank among its carts
+    line_index = line_start[np.maximum(cart_session_rank, 0)] + cart_pos
     basket_products = np.append(line_product, 0)  # the padding slot is never selected
     chosen = basket_products[np.where(is_conv, line_index, len(line_product))]
     product[carts] = np.where(is_conv, chosen, pick_products(rng, products, day, len(carts), drifted)) + 1
