@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +66,29 @@ class _StreamedWriter:
         self.written_through = -1
         self.counts = (0, 0, 0, 0)
         self.log: list[tuple[str, str, str, str, str]] = []
+        # batches are written on one background thread while the next days are simulated (Arrow and
+        # most numpy work release the GIL); one worker keeps them in order
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-writer")
+        self._pending: Future[None] | None = None
 
     def on_day_end(self, day: int, builders: dict[str, TableBuilder]) -> None:
         builder = builders[self.entity.name]
         if builder.rows >= STREAM_ROWS:
             builders[self.entity.name] = TableBuilder(builder.columns[:-3])
-            self.write(builder.build(sort=False), day)  # file order is set after injection
+            table = builder.build(sort=False)  # file order is set after injection
+            self._wait()  # at most one batch in flight: bounds memory
+            self._pending = self._worker.submit(self.write, table, day)
+
+    def finish(self, table: Table) -> None:
+        """Writes the last rows and every partition left, then stops the worker."""
+        self._wait()
+        self._worker.shutdown()
+        self.write(table, self.params.days - 1)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()  # re-raises a failed write here
+            self._pending = None
 
     def write(self, table: Table, through: int) -> None:
         """Adds newly simulated rows and writes the partitions up to day `through`."""
@@ -111,7 +129,7 @@ def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: 
     epoch0 = day_epoch(params.start_date)
     streamed = _StreamedWriter(params, BY_NAME[STREAMED_ENTITY], out, first_day, epoch0)
     world = simulate(params, build_pools(params.seed), progress, streamed.on_day_end)
-    streamed.write(world.tables.pop(STREAMED_ENTITY), params.days - 1)
+    streamed.finish(world.tables.pop(STREAMED_ENTITY))
     clean: dict[str, Table] = {}
     counts: truth.RowCounts = {}
     log: list[tuple[str, str, str, str, str]] = []
