@@ -19,7 +19,7 @@ class TableBuilder:
         self.rows = 0  # added so far
 
     def add(self, **cols: np.ndarray) -> None:
-        lengths = {len(np.atleast_1d(v)) for v in cols.values()}
+        lengths = {len(v) for v in cols.values()}  # every column is a 1-d array
         if len(lengths) != 1:
             raise ValueError(f"ragged columns: {lengths}")
         (n,) = lengths
