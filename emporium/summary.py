@@ -12,7 +12,7 @@ from tabulate import tabulate
 from emporium.config import Settings
 from emporium.warehouse import connect, fetch_all, list_tables
 
-LAYERS = ("bronze", "silver", "gold")
+LAYERS = ("bronze", "silver", "gold", "ml")
 
 
 @dataclass

@@ -213,9 +213,10 @@ def add_contract(table: TableSuite, *, required: Iterable[str] = ()) -> TableSui
                     f"where table_schema = '{table.layer}' and table_name = '{table.table}') "
                     "select e.column_name, e.type_family as expected_type, a.type_family as actual_type "
                     "from expected e left join actual a on a.column_name = e.column_name "
-                    "where a.type_family is null or a.type_family <> e.type_family "
+                    "where (a.type_family is null or a.type_family <> e.type_family) "
                     # GX wants every query to name its batch; this clause is always true and costs nothing.
-                    "and not exists (select 1 from {batch} where 1 = 0)"
+                    # With a JOIN in the query GX leaves aliasing {batch} to us (Postgres needs an alias).
+                    "and not exists (select 1 from {batch} as batch_rows where 1 = 0)"
                 ),
             ),
         )

@@ -48,7 +48,8 @@ def suites(params: SuiteParams) -> list[TableSuite]:
             gx.expectations.UnexpectedRowsExpectation(
                 description=f"exactly one current version per {key}, and every silver.{entity} key has history",
                 unexpected_rows_query=(
-                    f"with h as (select * from {{batch}}), current_versions as ("
+                    # GX aliases {batch} itself only in queries without a JOIN (Postgres needs one)
+                    f"with h as (select * from {{batch}} as batch_rows), current_versions as ("
                     f"select {key}, sum(case when is_current then 1 else 0 end) as current_count "
                     f"from h group by {key}) "
                     f"select s.{key}, c.current_count from silver.{entity} s "

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from emporium.config import Settings
+from emporium.warehouse import connect, fetch_all
 from quality.accounting import account
 from quality.gates import data_docs_index, run_gate
 from quality.results import GateResult
@@ -135,3 +136,22 @@ def test_silver_gate_fails_on_a_negative_amount_and_an_unaccounted_row(warehouse
     for number in (c.raw_rows, c.silver_rows, c.collapsed_rows, c.quarantined_rows):
         assert str(number) in unbalanced.observed
     assert "customers" in result.render() and "silver.payments" in result.render()
+
+
+@pytest.mark.postgres
+def test_gates_run_against_postgres_too(postgres_warehouse: Settings) -> None:
+    results = {layer: run_gate(postgres_warehouse, layer, "on-postgres") for layer in LAYERS}
+    for layer, result in results.items():
+        assert result.passed, result.render()
+        assert len(result.outcomes) > 50, layer
+    accounting = [o for o in results["silver"].outcomes if o.expectation == "row_accounting"]
+    assert len(accounting) == len(ENTITIES) and all(o.success for o in accounting)
+    with connect(postgres_warehouse) as connection:
+        counts = dict(
+            fetch_all(
+                connection,
+                "select layer, count(*) from quality.gate_results where run_id = %s group by layer",
+                ("on-postgres",),
+            )
+        )
+    assert counts == {layer: len(result.outcomes) for layer, result in results.items()}
