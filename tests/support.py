@@ -30,7 +30,7 @@ def generate(landing_dir: Path, seeds_dir: Path, days: str = TINY["days"]) -> No
 def postgres_settings(
     data_dir: Path, landing_dir: Path, pg_env: dict[str, str], **overrides: str
 ) -> Settings:
-    """Settings for the `postgres` target on the server `pg_env` (EMPORIUM_PG_*) names."""
-    return settings_for(
-        data_dir, DBT_TARGET="postgres", EMPORIUM_LANDING_DIR=str(landing_dir), **pg_env, **overrides
-    )
+    """Settings for the `postgres` target on the server `pg_env` (EMPORIUM_PG_*) names; `overrides` win
+    (e.g. EMPORIUM_PG_DATABASE for a database of one's own on that server)."""
+    env = {**pg_env, **overrides}
+    return settings_for(data_dir, DBT_TARGET="postgres", EMPORIUM_LANDING_DIR=str(landing_dir), **env)

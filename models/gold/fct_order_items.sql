@@ -42,6 +42,8 @@ changed_items as (
         or {{ landed_in_window('products._last_landed_on', cutoff) }}
 ),
 
+-- text and numeric columns are cast to their contract types: on Postgres an incremental run's temp table
+-- would otherwise carry text/numeric and on_schema_change='fail' would stop the build
 final as (
     select
         order_items.order_item_id,
@@ -52,12 +54,12 @@ final as (
         dim_customers.customer_sk,
         cast(orders.ordered_at as date) as order_date,
         orders.ordered_at,
-        orders.order_status,
+        cast(orders.order_status as varchar) as order_status,
         coalesce(orders.order_status = 'cancelled', false) as is_cancelled,
         order_items.quantity,
-        order_items.unit_price,
+        cast(order_items.unit_price as decimal(18, 2)) as unit_price,
         cast(order_items.quantity * order_items.unit_price as decimal(18, 2)) as gross_amount,
-        order_items.discount_amount,
+        cast(order_items.discount_amount as decimal(18, 2)) as discount_amount,
         cast(order_items.quantity * order_items.unit_price - order_items.discount_amount as decimal(18, 2))
             as net_amount,
         greatest(order_items._last_landed_on, coalesce(orders._last_landed_on, order_items._last_landed_on))

@@ -46,6 +46,8 @@ order_totals as (
     group by 1
 ),
 
+-- text and numeric columns are cast to their contract types: on Postgres an incremental run's temp table
+-- would otherwise carry text/numeric and on_schema_change='fail' would stop the build
 final as (
     select
         orders.order_id,
@@ -53,12 +55,12 @@ final as (
         dim_customers.customer_sk,
         cast(orders.ordered_at as date) as order_date,
         orders.ordered_at,
-        orders.order_status,
+        cast(orders.order_status as varchar) as order_status,
         orders.order_status = 'cancelled' as is_cancelled,
-        orders.channel_code,
+        cast(orders.channel_code as varchar) as channel_code,
         orders.campaign_id,
-        orders.shipping_country_code,
-        orders.currency_code,
+        cast(orders.shipping_country_code as varchar) as shipping_country_code,
+        cast(orders.currency_code as varchar) as currency_code,
         cast(coalesce(order_totals.line_count, 0) as integer) as line_count,
         cast(coalesce(order_totals.item_count, 0) as bigint) as item_count,
         cast(coalesce(order_totals.gross_amount, 0) as decimal(18, 2)) as gross_amount,

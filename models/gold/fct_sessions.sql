@@ -65,9 +65,11 @@ first_events as (
     where event_sequence = 1
 ),
 
+-- text and numeric columns are cast to their contract types: on Postgres an incremental run's temp table
+-- would otherwise carry text/numeric and on_schema_change='fail' would stop the build
 final as (
     select
-        session_rollup.session_id,
+        cast(session_rollup.session_id as varchar) as session_id,
         session_customers.customer_id,
         dim_customers.customer_sk,
         cast(session_rollup.session_started_at as date) as session_date,
@@ -79,8 +81,8 @@ final as (
         cast(session_rollup.add_to_carts as integer) as add_to_carts,
         cast(session_rollup.checkouts as integer) as checkouts,
         session_rollup.purchases > 0 as has_purchase,
-        first_events.device_type,
-        first_events.channel_code,
+        cast(first_events.device_type as varchar) as device_type,
+        cast(first_events.channel_code as varchar) as channel_code,
         session_rollup._last_landed_on
     from session_rollup
     inner join first_events
