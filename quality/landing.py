@@ -71,19 +71,19 @@ def _validate_file(root: Path, entity: Entity, path: Path, since: date | None) -
         return [Problem(relative, None, "error", "empty file (0 bytes): not even a header")]
     if entity.fmt == "parquet":
         return list(_check_parquet(relative, path, entity))
-    text_problem = _check_text(relative, path)
-    if text_problem is not None:
-        return [text_problem]
+    text = _check_text(relative, path)
+    if isinstance(text, Problem):
+        return [text]
     if entity.fmt == "csv":
-        return list(_check_csv(relative, path, entity))
+        return list(_check_csv(relative, text, entity))
     return []  # JSON lines: a broken line is quarantined by bronze as malformed_json
 
 
-def _check_text(relative: str, path: Path) -> Problem | None:
-    """Encoding and line length: what would make DuckDB's CSV reader refuse the whole file."""
+def _check_text(relative: str, path: Path) -> str | Problem:
+    """The file's text, or the encoding / line problem that would make DuckDB's CSV reader refuse it."""
     data = path.read_bytes()
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         bad = data[error.start : error.start + 1]
@@ -97,7 +97,7 @@ def _check_text(relative: str, path: Path) -> Problem | None:
         if len(line) > MAX_LINE_BYTES:
             size = f"{len(line):,} bytes"
             return Problem(relative, number, "error", f"line of {size} (huge field?): the limit is 2 MiB")
-    return None
+    return text
 
 
 def _check_columns(relative: str, found: list[str], entity: Entity, ordered: bool) -> Iterator[Problem]:
@@ -121,10 +121,8 @@ def _check_columns(relative: str, found: list[str], entity: Entity, ordered: boo
         )
 
 
-def _check_csv(relative: str, path: Path, entity: Entity) -> Iterator[Problem]:
+def _check_csv(relative: str, text: str, entity: Entity) -> Iterator[Problem]:
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    with path.open(newline="", encoding="utf-8") as handle:
-        text = handle.read()
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
