@@ -23,25 +23,14 @@ import yaml
 from great_expectations.expectations import Expectation
 
 from emporium.config import PROJECT_ROOT
+from generator.entities import ENTITIES as CONTRACT
 
 ERROR = "error"
 WARN = "warn"
 LAYERS = ("bronze", "silver", "gold")
 
-# docs/landing-zone.md: entity -> primary key (first column of the entity's row in the contract).
-ENTITY_KEYS = {
-    "customers": "customer_id",
-    "products": "product_id",
-    "orders": "order_id",
-    "order_items": "order_item_id",
-    "payments": "payment_id",
-    "returns": "return_id",
-    "web_events": "event_id",
-    "campaigns": "campaign_id",
-    "campaign_contacts": "contact_id",
-    "experiment_assignments": "assignment_id",
-    "support_tickets": "ticket_id",
-}
+# entity -> primary key, from the landing contract's Python form (generator/entities.py)
+ENTITY_KEYS = {entity.name: entity.key for entity in CONTRACT}
 ENTITIES = tuple(ENTITY_KEYS)
 
 # docs/landing-zone.md, "Defects": the defects whose outcome is quarantine; bronze's `reason` is one of them.
