@@ -13,6 +13,7 @@ the identity hold whatever silver contains.) quarantined = rows of bronze.quaran
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -55,9 +56,14 @@ def raw_relations(settings: Settings) -> dict[str, str]:
     """entity -> SQL relation of the dbt source `shop.<entity>` for the configured engine."""
     if settings.dbt_target != "duckdb":
         return {entity: f"raw.{entity}" for entity in ENTITIES}
-    sources = yaml.safe_load((settings.project_dir / SOURCES_YML).read_text(encoding="utf-8"))["sources"]
+    return duckdb_source_relations(settings.project_dir, settings.landing_dir)
+
+
+def duckdb_source_relations(project_dir: Path, landing_dir: Path) -> dict[str, str]:
+    """entity -> the DuckDB `shop` source's `external_location` SQL, rendered for `landing_dir`."""
+    sources = yaml.safe_load((project_dir / SOURCES_YML).read_text(encoding="utf-8"))["sources"]
     tables = {t["name"]: t for source in sources if source["name"] == "shop" for t in source["tables"]}
-    env = {"EMPORIUM_LANDING_DIR": str(settings.landing_dir)}
+    env = {"EMPORIUM_LANDING_DIR": str(landing_dir)}
 
     def env_var(name: str, default: str | None = None) -> str:
         if name in env:

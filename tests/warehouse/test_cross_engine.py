@@ -13,24 +13,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
 from emporium.config import PROJECT_ROOT, Settings
 from emporium.load_postgres import LoadError, duckdb_varchar, load_landing
 from emporium.warehouse import connect, fetch_all, list_tables
 from generator.entities import ENTITIES
+from quality.accounting import duckdb_source_relations
 from tests.support import postgres_settings
 
 LOAD_TIME_COLUMNS = {"_loaded_at"}  # when a row was built, not what it says
-
-
-def duckdb_source_sql(entity: str, landing_dir: Path) -> str:
-    """`select *` from the DuckDB `shop` source of `entity`, as models/bronze/_shop__sources.yml defines it."""
-    sources = yaml.safe_load((PROJECT_ROOT / "models" / "bronze" / "_shop__sources.yml").read_text())
-    shop = next(s for s in sources["sources"] if s["name"] == "shop")
-    location = next(t for t in shop["tables"] if t["name"] == entity)["meta"]["external_location"]
-    landing_var = r"\{\{\s*env_var\('EMPORIUM_LANDING_DIR'[^}]*\}\}"
-    return "select * from " + re.sub(landing_var, lambda _: str(landing_dir), location)
 
 
 def _normal(value: Any) -> Any:
@@ -44,7 +35,7 @@ def _normal(value: Any) -> Any:
 def raw_differences(landing_dir: Path, pg_settings: Settings, entity: str) -> tuple[int, int, Counter[Any]]:
     """(DuckDB source rows, Postgres raw rows, rows only on one side) for one entity."""
     with duckdb.connect() as duck:
-        relation = duck.sql(duckdb_source_sql(entity, landing_dir))
+        relation = duck.sql(f"select * from {duckdb_source_relations(PROJECT_ROOT, landing_dir)[entity]}")
         columns = relation.columns
         duck_rows = Counter(map(tuple, relation.fetchall()))
     with connect(pg_settings) as pg:
