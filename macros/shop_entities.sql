@@ -4,7 +4,7 @@
   ts (timestamp), date, bool, email. `nullable` columns may be empty; `accepted` lists an enum's values;
   `fk` names the entity whose valid bronze keys must contain the value.
 -#}
-{% macro shop_entity(entity) -%}
+{% macro shop_entities() -%}
     {%- set entities = {
         'customers': [
             {'name': 'customer_id', 'kind': 'id'},
@@ -119,7 +119,12 @@
             {'name': 'updated_at', 'kind': 'ts'},
         ],
     } -%}
-    {{ return(entities[entity]) }}
+    {{ return(entities) }}
+{%- endmacro %}
+
+{#- One entity's columns, primary key first. -#}
+{% macro shop_entity(entity) -%}
+    {{ return(shop_entities()[entity]) }}
 {%- endmacro %}
 
 {% macro shop_kind_type(kind) -%}

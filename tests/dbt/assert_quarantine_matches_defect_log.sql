@@ -1,10 +1,7 @@
 {{ config(tags=['truth']) }}
 -- Bronze quarantine must hold exactly the generator's quarantine defects: same count per
 -- (entity, landing file, reason), where reason = the defect name.
-{%- set entities = [
-    'customers', 'products', 'orders', 'order_items', 'payments', 'returns', 'web_events',
-    'campaigns', 'campaign_contacts', 'experiment_assignments', 'support_tickets',
-] %}
+{%- set entities = shop_entities().keys() | list %}
 with quarantined as (
     {%- for entity in entities %}
         select

@@ -1,10 +1,7 @@
 {{ config(tags=['truth']) }}
 -- Per entity: landed rows, silver (clean) rows and quarantined rows equal the generator's truth, and
 -- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way.
-{%- set entities = [
-    'customers', 'products', 'orders', 'order_items', 'payments', 'returns', 'web_events',
-    'campaigns', 'campaign_contacts', 'experiment_assignments', 'support_tickets',
-] %}
+{%- set entities = shop_entities().keys() | list %}
 with warehouse_counts as (
     {%- for entity in entities %}
         select
