@@ -20,7 +20,7 @@ import jinja2
 import yaml
 
 from emporium.config import Settings
-from emporium.warehouse import connect, fetch_all
+from emporium.engine import connect, fetch_all
 from quality.suites import ENTITIES, ENTITY_KEYS
 
 SOURCES_YML = "models/bronze/_shop__sources.yml"
@@ -104,6 +104,4 @@ def account(settings: Settings) -> list[Accounting]:
     """The accounting of every entity; opens the warehouse read-only and closes it again."""
     relations = raw_relations(settings)
     with connect(settings, read_only=True) as connection:
-        if settings.dbt_target == "duckdb":
-            connection.execute("set enable_progress_bar = false")
         return account_with(connection, relations)

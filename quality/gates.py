@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings
+from emporium.engine import engine_for
 from quality import gx_duckdb
 from quality.results import ExpectationOutcome, GateResult, write_results
 from quality.suites import LAYERS, SuiteParams, TableSuite, severity_of, suites_for
@@ -34,14 +35,6 @@ def gx_dir(settings: Settings) -> Path:
 
 def data_docs_index(settings: Settings) -> Path:
     return gx_dir(settings) / "uncommitted" / "data_docs" / "local_site" / "index.html"
-
-
-def connection_string(settings: Settings) -> str:
-    if settings.dbt_target == "duckdb":
-        return f"duckdb:///{settings.warehouse_path}"
-    if settings.dbt_target == "postgres":
-        return settings.postgres.sqlalchemy_url()
-    raise ValueError(f"unknown DBT_TARGET {settings.dbt_target!r}: expected 'duckdb' or 'postgres'")
 
 
 def run_gate(settings: Settings, layer: str, run_id: str, *, params: SuiteParams | None = None) -> GateResult:
@@ -116,9 +109,11 @@ def _validate(
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = _context(settings)
-    kwargs = {"connect_args": {"read_only": True}} if settings.dbt_target == "duckdb" else {}
+    engine = engine_for(settings)
     datasource = context.data_sources.add_sql(
-        name=f"warehouse_{layer}", connection_string=connection_string(settings), kwargs=kwargs
+        name=f"warehouse_{layer}",
+        connection_string=engine.sqlalchemy_url(),
+        kwargs=engine.sqlalchemy_kwargs(),
     )
     definitions = []
     for table in tables:

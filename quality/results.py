@@ -9,7 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from emporium.config import Settings
-from emporium.warehouse import connect
+from emporium.engine import engine_for
 
 RESULTS_TABLE = "quality.gate_results"
 _DDL = (
@@ -95,17 +95,15 @@ def write_results(settings: Settings, result: GateResult) -> int:
         )
         for o in result.outcomes
     ]
-    placeholder = "%s" if settings.dbt_target == "postgres" else "?"
-    insert = f"insert into {RESULTS_TABLE} values ({', '.join([placeholder] * 10)})"
-    with connect(settings, read_only=False) as connection:
+    engine = engine_for(settings)
+    insert = f"insert into {RESULTS_TABLE} values ({', '.join([engine.placeholder] * 10)})"
+    with engine.connect(read_only=False) as connection:
         cursor = connection.cursor()
         try:
             for statement in _DDL:
                 cursor.execute(statement)
             if rows:
                 cursor.executemany(insert, rows)
-            if settings.dbt_target == "postgres":
-                connection.commit()
         finally:
             cursor.close()
     return len(rows)

@@ -29,7 +29,7 @@ def tiny_landing(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def build_warehouse() -> Callable[[Settings, bool], None]:
-    from emporium.pipeline import build
+    from orchestration.pipeline import build
 
     def _build(settings: Settings, full_refresh: bool = True) -> None:
         build(settings, full_refresh=full_refresh)
@@ -41,7 +41,7 @@ def build_warehouse() -> Callable[[Settings, bool], None]:
 def tiny_warehouse(tiny_landing: Settings) -> Settings:
     """The tiny landing zone built exactly as the main job builds it: `dbt build` per layer (tests included)
     on DuckDB, each layer's Great Expectations gate before the next (run id `tiny`); a failed gate fails here."""
-    from emporium.pipeline import build, run_gate_step
+    from orchestration.pipeline import build, run_gate_step
 
     build(tiny_landing, full_refresh=True, gate=run_gate_step, run_id=TINY_RUN_ID)
     return tiny_landing

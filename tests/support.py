@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from emporium import cli
 from emporium.config import Settings, load_settings
+from orchestration import cli
 
 TINY = {"scale": "0.01", "days": "40", "seed": "42"}
 TINY_RUN_ID = "tiny"  # the gate run that builds the shared tiny warehouse

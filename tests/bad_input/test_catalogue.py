@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from emporium import cli
 from emporium.config import Settings
-from emporium.warehouse import connect, fetch_all
+from emporium.engine import connect, fetch_all
+from orchestration import cli
 from quality.landing import validate_landing
 from tests.bad_input.catalogue import FILE_CASES, MARKER, FileCase, inject_row_cases, make_benign_changes
 from tests.support import generate, settings_for

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from emporium.config import Settings
-from emporium.warehouse import connect, fetch_all
+from emporium.engine import connect, fetch_all
 from quality.accounting import account
 from quality.gates import data_docs_index, run_gate
 from quality.results import GateResult

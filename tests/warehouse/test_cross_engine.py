@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from emporium.config import PROJECT_ROOT, Settings
-from emporium.load_postgres import LoadError, duckdb_varchar, load_landing
-from emporium.warehouse import connect, fetch_all, list_tables
+from emporium.engine import connect, fetch_all, list_tables
 from generator.entities import ENTITIES
+from ingest.raw_load import LoadError, duckdb_varchar, load_landing
 from quality.accounting import duckdb_source_relations
 from tests.support import postgres_settings
 

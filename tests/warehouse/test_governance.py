@@ -13,8 +13,8 @@ import yaml
 
 from emporium.config import PROJECT_ROOT, Settings
 from emporium.dbt import run_dbt
+from emporium.engine import connect, fetch_all
 from emporium.governance import purge_customer
-from emporium.warehouse import connect, fetch_all
 from tests.support import postgres_settings, settings_for
 
 PII_COLUMNS = ("first_name", "last_name", "email", "phone", "street_address")

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from emporium import cli
 from emporium.config import Settings
+from orchestration import cli
 from tests.support import generate, settings_for
 
 # Columns that record when a row was loaded, not what it says.

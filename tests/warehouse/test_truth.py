@@ -6,7 +6,7 @@ from collections import Counter
 from decimal import Decimal
 
 from emporium.config import Settings
-from emporium.warehouse import connect, fetch_all, list_tables
+from emporium.engine import connect, fetch_all, list_tables
 from tests.warehouse.truth import quarantine_defects, read_csv_rows
 
 REVENUE_COLUMNS = ("orders", "items", "gross_revenue", "discount_amount", "net_revenue", "refund_amount")

@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from emporium import cli, summary
 from emporium.config import Settings, load_settings
 from emporium.dbt import DbtError, run_dbt
+from orchestration import cli
+from quality import summary
 from quality.cli import render
 from quality.landing import validate_landing
 
@@ -121,7 +122,7 @@ def run_gate_step(settings: Settings, layer: str, run_id: str) -> None:
 
 def _load_postgres(settings: Settings) -> None:
     """Reload schema raw from the landing zone (idempotent; dbt's incremental models pick out new days)."""
-    from emporium.load_postgres import LoadError, load_landing
+    from ingest.raw_load import LoadError, load_landing
 
     try:
         counts = load_landing(settings, settings.postgres.connection_params())

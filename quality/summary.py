@@ -10,7 +10,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from emporium.config import Settings
-from emporium.warehouse import connect, fetch_all, list_tables
+from emporium.engine import connect, fetch_all, list_tables
 
 LAYERS = ("bronze", "silver", "gold", "ml")
 

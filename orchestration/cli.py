@@ -9,9 +9,9 @@ import sys
 # subcommand modules; each exposes `register(subparsers)` which sets `func(args) -> int` on its parser
 COMMAND_MODULES = (
     "generator.cli",
-    "emporium.pipeline",
+    "orchestration.pipeline",
     "quality.cli",
-    "emporium.load_postgres",
+    "ingest.raw_load",
     "emporium.governance",
 )
 

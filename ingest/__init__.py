@@ -1,0 +1,1 @@
+"""Landing zone -> warehouse schema `raw`: file-level validation, rejection and the raw load."""

@@ -1,0 +1,1 @@
+"""The application: the Dagster code location (definitions.py) and the `emporium` command line."""
