@@ -1,11 +1,17 @@
 {#-
-  Incremental models re-read the last `lookback_days` landing days before the newest one already loaded,
-  so late-arriving rows are picked up. Returns a date literal, or none on a full build / empty target
-  (then the caller reads everything).
+  The incremental window. Orchestrated runs (Dagster, one partition = one landing day) pass the partition
+  range as vars `landing_start` / `landing_end` (YYYY-MM-DD): bronze re-reads exactly those landing days,
+  silver and gold recompute every key with a row landed on or after `landing_start` (a superset, so a
+  re-sent old partition is rebuilt however old it is). Without the vars (plain `dbt build`) the window
+  starts `lookback_days` before the newest landing day already loaded, to pick up late-arriving rows.
+  Returns a date literal, or none on a full build / empty target (then the caller reads everything).
 -#}
 {% macro landing_cutoff(date_column='_landing_date') -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- if var('landing_start', none) is not none -%}
+        {{ return(date_literal(var('landing_start'))) }}
     {%- endif -%}
     {%- set query -%}
         select cast(max({{ date_column }}) as date) as max_landed from {{ this }}
@@ -15,14 +21,28 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set cutoff = max_landed - modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
-    {{ return("cast('" ~ cutoff.strftime('%Y-%m-%d') ~ "' as date)") }}
+    {{ return(date_literal(cutoff.strftime('%Y-%m-%d'))) }}
+{%- endmacro %}
+
+{#- Upper bound of the window: the orchestrated partition range's last day, else none (no upper bound). -#}
+{% macro landing_end() -%}
+    {%- if execute and is_incremental() and var('landing_end', none) is not none -%}
+        {{ return(date_literal(var('landing_end'))) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro date_literal(iso_day) -%}
+    {%- set day = modules.datetime.date.fromisoformat(iso_day | string) -%}
+    {{ return("cast('" ~ day.isoformat() ~ "' as date)") }}
 {%- endmacro %}
 
 {#- `where`-less predicate for "this row landed inside the incremental window"; true on full builds. -#}
-{% macro landed_in_window(date_column, cutoff) -%}
+{% macro landed_in_window(date_column, cutoff, end=none) -%}
     {%- if cutoff is none -%}
         1 = 1
     {%- else -%}
         {{ date_column }} >= {{ cutoff }}
+        {%- if end is not none %} and {{ date_column }} <= {{ end }}{% endif -%}
     {%- endif -%}
 {%- endmacro %}

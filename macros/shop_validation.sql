@@ -8,6 +8,7 @@
     {%- set columns = shop_entity(entity) -%}
     {%- set key = columns[0] -%}
     {%- set cutoff = landing_cutoff() -%}
+    {%- set end = landing_end() -%}
     {%- set date_col = adapter.quote('date') -%}
     {%- set fks = columns | selectattr('fk', 'defined') | list %}
 {%- for fk_entity in fks | map(attribute='fk') | unique %}
@@ -33,7 +34,7 @@ landing_rows as (
         _source_file,
         cast({{ date_col }} as date) as _landing_date
     from {{ source('shop', entity) }}
-    where {{ landed_in_window("cast(" ~ date_col ~ " as date)", cutoff) }}
+    where {{ landed_in_window("cast(" ~ date_col ~ " as date)", cutoff, end) }}
 ),
 
 typed_rows as (
