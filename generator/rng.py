@@ -18,8 +18,10 @@ def stream_code(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
-def day_rng(seed: int, stream: str, day: int) -> np.random.Generator:
-    return np.random.default_rng([seed, stream_code(stream), day])
+def day_rng(seed: int, stream: str, day: int, branch: int | None = None) -> np.random.Generator:
+    """`branch` gives an alternative future from the same past (Monte-Carlo replicates of the process)."""
+    key = [seed, stream_code(stream), day] if branch is None else [seed, stream_code(stream), day, branch]
+    return np.random.default_rng(key)
 
 
 def _splitmix64_(x: np.ndarray) -> np.ndarray:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from generator import truth_campaign, truth_churn, truth_drift, truth_taste
 from generator.config import Params
 from generator.defects import LAND
-from generator.simulate import marketing, sessions
+from generator.simulate import marketing
 from generator.simulate import orders as orders_sim
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import Table
-from generator.simulate.world import World, churn_probability
+from generator.simulate.world import World
+from generator.truth_io import write_csv, write_json, write_plain_csv
 
 RowCounts = dict[str, tuple[int, int, int, int]]  # entity -> raw, clean, collapsed, quarantined
 
@@ -108,95 +108,6 @@ def experiment_truth(params: Params, world: World, clean: dict[str, Table]) -> d
     }  # fmt: skip
 
 
-def campaign_truth(params: Params, world: World, clean: dict[str, Table]) -> dict[str, Any]:
-    s = world.sessions
-    contacts = clean["campaign_contacts"]
-    contacted = np.zeros(world.customers.n + 1, bool)
-    contacted[contacts["customer_id"][contacts["campaign_id"] == marketing.CONFOUNDED_CAMPAIGN_ID]] = True
-    first = marketing.CONFOUNDED_START_DAY
-    last = first + marketing.CONFOUNDED_DAYS - 1
-    day = (s["start"] - world.epoch0) // DAY_SECONDS
-    cid = np.where(s["customer"] >= 0, s["customer"] + 1, 0)
-    window = (day >= first) & (day <= last) & (cid > 0)
-    n_in, r_in = _rate(window & contacted[cid], s["converted"])
-    n_out, r_out = _rate(window & ~contacted[cid], s["converted"])
-    return {
-        "campaign_id": marketing.CONFOUNDED_CAMPAIGN_ID,
-        "starts_on": params.date_of(first).isoformat(),
-        "ends_on": params.date_of(last).isoformat(),
-        "targeting_rule": (
-            "opted-in, not churned customers signed up before starts_on whose spend so far (sum of "
-            f"quantity x unit_price over their orders) is in the top {marketing.CONFOUNDED_TOP_SHARE:.0%}: "
-            "targeting on value confounds a naive comparison"
-        ),
-        "metric": "session_conversion_rate of logged-in sessions on days starts_on..ends_on",
-        "true_uplift": marketing.CAMPAIGN_UPLIFT,
-        "contacted_customers": int(contacted.sum()),
-        "naive": {
-            "contacted_sessions": n_in, "contacted_rate": r_in, "not_contacted_sessions": n_out,
-            "not_contacted_rate": r_out,
-            "difference": round(r_in - r_out, 6) if r_in is not None and r_out is not None else None,
-        },
-    }  # fmt: skip
-
-
-def drift_truth(params: Params) -> dict[str, Any]:
-    cats = [c[0] for c in sessions.CATEGORIES]
-    return {
-        "drift_date": params.drift_date.isoformat() if params.drift_date else None,
-        "in_horizon": params.drift_day < params.days,
-        "changes": {
-            "device_share": {
-                "before": dict(zip(sessions.DEVICES, sessions.DEVICE_SHARE_BEFORE, strict=True)),
-                "after": dict(zip(sessions.DEVICES, sessions.DEVICE_SHARE_AFTER, strict=True)),
-            },
-            "category_weight": {
-                "before": dict(zip(cats, sessions.category_weights(False).tolist(), strict=True)),
-                "after": dict(zip(cats, sessions.category_weights(True).tolist(), strict=True)),
-            },
-        },
-        "description": "from drift_date on, sessions are more often mobile and baskets lean to electronics",
-    }
-
-
-def churn_rows(params: Params, world: World) -> list[list[Any]]:
-    prob = churn_probability(world)
-    churned_day = world.customers.churned_day[: world.customers.n]
-    return [
-        [
-            i + 1,
-            f"{p:.6f}",
-            "true" if d >= 0 else "false",
-            params.date_of(int(d)).isoformat() if d >= 0 else "",
-        ]
-        for i, (p, d) in enumerate(zip(prob, churned_day, strict=True))
-    ]
-
-
-def _write_csv(path: Path, head: list[str], rows: list[list[Any]] | list[tuple[Any, ...]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(head)
-        writer.writerows(rows)
-
-
-def _write_plain_csv(path: Path, head: list[str], rows: list[tuple[str, str, str, str, str]]) -> None:
-    """_write_csv for string rows, joined directly (the defect log has a row per defect: about a
-    million at SF 1). csv.writer would quote only fields with a comma, quote or line break: if any
-    field has one, the counts below differ and csv.writer writes the file instead."""
-    text = "".join(",".join(row) + "\n" for row in rows)
-    width = len(head)
-    plain = text.count(",") == (width - 1) * len(rows) and text.count("\n") == len(rows)
-    if not plain or '"' in text or "\r" in text or (width == 1 and any(r == ("",) for r in rows)):
-        _write_csv(path, head, rows)
-        return
-    path.write_text(",".join(head) + "\n" + text, encoding="utf-8", newline="")
-
-
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-
-
 def write_truth(
     truth_dir: Path,
     params: Params,
@@ -206,13 +117,13 @@ def write_truth(
     defect_log: list[tuple[str, str, str, str, str]],
 ) -> None:
     truth_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(truth_dir / "manifest.json", params.to_manifest())
-    _write_csv(
+    write_json(truth_dir / "manifest.json", params.to_manifest())
+    write_csv(
         truth_dir / "row_counts.csv",
         ["entity", "raw_rows", "clean_rows", "collapsed_rows", "quarantined_rows"],
         [[name, *counts] for name, counts in row_counts.items()],
     )
-    _write_csv(
+    write_csv(
         truth_dir / "daily_revenue.csv",
         [
             "revenue_date",
@@ -225,14 +136,11 @@ def write_truth(
         ],
         daily_revenue(params, world.epoch0, clean),
     )
-    _write_plain_csv(
+    write_plain_csv(
         truth_dir / "defect_log.csv", ["entity", "source_file", "record_key", "defect", "outcome"], defect_log
     )
-    _write_json(truth_dir / "experiment.json", experiment_truth(params, world, clean))
-    _write_json(truth_dir / "campaign.json", campaign_truth(params, world, clean))
-    _write_csv(
-        truth_dir / "customer_churn.csv",
-        ["customer_id", "true_churn_probability", "churned", "churned_on"],
-        churn_rows(params, world),
-    )
-    _write_json(truth_dir / "drift.json", drift_truth(params))
+    write_json(truth_dir / "experiment.json", experiment_truth(params, world, clean))
+    truth_campaign.write(truth_dir, params, world)
+    truth_churn.write(truth_dir, world, clean)
+    truth_taste.write(truth_dir, world)
+    truth_drift.write(truth_dir, params, world)

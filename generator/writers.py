@@ -85,7 +85,7 @@ def write_entity(
             else:
                 with path.open("wb") as handle:
                     handle.write(_head(entity))
-                    handle.writelines(_line_bytes(lines, a, b, cut))
+                    handle.writelines(line_bytes(lines, a, b, cut))
         log += _log_rows(entity, chunk, cols[entity.key], start)
     return log
 
@@ -94,7 +94,7 @@ def _head(entity: Entity) -> bytes:
     return header(entity) if entity.fmt == "csv" else b""
 
 
-def _line_bytes(lines: pa.Array, a: int, b: int, cut: dict[int, bytes]) -> list[memoryview | bytes]:
+def line_bytes(lines: pa.Array, a: int, b: int, cut: dict[int, bytes]) -> list[memoryview | bytes]:
     """The bytes of lines[a:b] as views of the Arrow buffers (no copy), with the rows in `cut`
     replaced: patching the few broken lines here is much cheaper than rebuilding the whole array."""
     if b <= a:

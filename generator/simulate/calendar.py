@@ -10,7 +10,7 @@ import numpy as np
 from generator.reference import black_friday
 
 DAY_SECONDS = 86_400
-_WEEKDAY_FACTOR = (1.05, 1.0, 1.0, 1.0, 0.95, 0.88, 1.12)  # Monday .. Sunday
+WEEKDAY_FACTOR = (1.05, 1.0, 1.0, 1.0, 0.95, 0.88, 1.12)  # Monday .. Sunday
 # sessions per hour of day (UTC), evening heavy
 _HOURLY = np.array(
     [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 3.5, 3.8, 4, 4.2, 4, 3.8, 3.8, 4, 4.5, 5.2, 6, 6.2, 5]
@@ -32,7 +32,7 @@ def demand_factor(date: dt.date) -> float:
         factor *= 1.3
     elif date.month == 12 and 24 <= date.day <= 26:
         factor *= 0.6
-    return factor * _WEEKDAY_FACTOR[date.weekday()]
+    return factor * WEEKDAY_FACTOR[date.weekday()]
 
 
 def session_starts(rng: np.random.Generator, n: int) -> np.ndarray:

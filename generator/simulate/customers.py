@@ -1,4 +1,5 @@
-"""Customers: a growing base with segments, profile changes, loyalty tiers and behaviour-driven churn."""
+"""Customers: a growing base with segments, tastes, profile changes, loyalty tiers and behaviour-driven
+churn (a customer who churns stops visiting for good)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ import numpy as np
 
 from generator.pools import Pools, flat_pool
 from generator.reference import COUNTRIES
+from generator.simulate import drift, preferences
 from generator.simulate.tables import DAY, FIRST, UID, TableBuilder
 
 SEGMENTS = ("occasional", "regular", "loyal", "vip")
 SEGMENT_SHARE = np.array([0.50, 0.30, 0.15, 0.05])
 VISIT_WEIGHT = np.array([1.0, 2.5, 5.0, 8.0])
+# identified sessions per customer and day = VISIT_RATE x VISIT_WEIGHT[segment] x demand factor of the day
+# (x the drift's visit factor): each customer visits as a Poisson process of their own, whoever else is there
+VISIT_RATE = 0.0254
 CONVERSION = np.array([0.26, 0.34, 0.41, 0.48])
 BASE_DAILY_HAZARD = np.array([0.0011, 0.0007, 0.00045, 0.0003])
 TIERS = ("standard", "silver_club", "gold_club", "platinum_club")
 TIER_SPEND_CENTS = np.array([0, 50_000, 150_000, 400_000])
-CHURN_HORIZON_DAYS = 90
 ADDRESS_CHANGE_RATE = 0.0008
 EMAIL_CHANGE_RATE = 0.0004
 
@@ -82,6 +86,8 @@ class CustomerState:
     campaign_id: np.ndarray = field(init=False)  # latest campaign contact, 0 none
     campaign_until: np.ndarray = field(init=False)  # last day that contact counts for
     uplift_until: np.ndarray = field(init=False)  # last day the confounded campaign lifts conversion
+    affinity: np.ndarray = field(init=False)  # (customers x categories) taste, rows sum to 1
+    price_segment: np.ndarray = field(init=False)  # index into preferences.PRICE_SEGMENTS
 
     def __post_init__(self) -> None:
         c = self.capacity
@@ -96,6 +102,8 @@ class CustomerState:
         self.variant, self.campaign_id = _zeros(c, np.int64), _zeros(c, np.int64)
         self.campaign_until = np.full(c, -1, dtype=np.int64)
         self.uplift_until = np.full(c, -1, dtype=np.int64)
+        self.affinity = np.zeros((c, preferences.N_CATEGORIES))
+        self.price_segment = _zeros(c, np.int64)
 
     def active_before(self, day: int) -> np.ndarray:
         """Indices of customers who can visit on `day`: signed up earlier and not churned."""
@@ -103,15 +111,40 @@ class CustomerState:
         return idx[(self.signup_day[: self.n] < day) & (self.churned_day[: self.n] < 0)]
 
     def daily_hazard(self, day: int) -> np.ndarray:
-        """Churn hazard from observable behaviour: fewer orders, older last order, returns, tickets."""
         n = self.n
-        recency = np.clip((day - self.last_order_day[:n]) / 120.0, 0.0, 3.0)
-        behaviour = (
-            0.35 * np.minimum(self.n_returns[:n], 5)
-            + 0.5 * np.minimum(self.n_tickets[:n], 5)
-            - 0.12 * np.minimum(self.n_orders[:n], 10)
-        )
-        return BASE_DAILY_HAZARD[self.segment[:n]] * np.exp(behaviour) * (1.0 + recency)
+        return hazard(
+            self.segment[:n], self.n_returns[:n], self.n_tickets[:n], self.n_orders[:n],
+            day - self.last_order_day[:n],
+        )  # fmt: skip
+
+    def tastes(self, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(affinity rows, price segment) per entry of `who`; -1 (anonymous) gets no taste."""
+        known = who >= 0
+        c = np.maximum(who, 0)
+        affinity = np.where(known[:, None], self.affinity[c], 1.0)
+        return affinity, np.where(known, self.price_segment[c], preferences.NEUTRAL)
+
+
+def hazard(
+    segment: np.ndarray,
+    n_returns: np.ndarray,
+    n_tickets: np.ndarray,
+    n_orders: np.ndarray,
+    days_since_order: np.ndarray,
+) -> np.ndarray:
+    """Daily churn hazard from observable behaviour: fewer orders, an older last order (or sign-up),
+    returns, order tickets. Arguments broadcast (the churn truth passes customers x days)."""
+    recency = np.clip(days_since_order / 120.0, 0.0, 3.0)
+    behaviour = (
+        0.35 * np.minimum(n_returns, 5) + 0.5 * np.minimum(n_tickets, 5) - 0.12 * np.minimum(n_orders, 10)
+    )
+    return BASE_DAILY_HAZARD[segment] * np.exp(behaviour) * (1.0 + recency)
+
+
+def visit_rate(segment: np.ndarray, demand: float | np.ndarray, drifted: bool | np.ndarray) -> np.ndarray:
+    """Expected identified sessions of a customer on a day with this demand factor."""
+    factor = np.where(drifted, drift.VISIT_FACTOR_AFTER, 1.0)
+    return VISIT_RATE * VISIT_WEIGHT[segment] * demand * factor
 
 
 def _emails(
@@ -154,6 +187,7 @@ def sign_up(
     state.phone[idx] = np.where(has_phone, phones, None)
     state.opt_in[idx] = rng.random(count) < 0.6
     state.segment[idx] = rng.choice(len(SEGMENTS), size=count, p=SEGMENT_SHARE)
+    state.affinity[idx], state.price_segment[idx] = preferences.draw(rng, count)
     state.signed_up_at[idx] = signed_up_at
     state.signup_day[idx] = day
     state.last_order_day[idx] = day

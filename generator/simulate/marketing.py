@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.customers import CustomerState
 from generator.simulate.tables import DAY, UID, TableBuilder
 
@@ -17,8 +18,14 @@ EXPERIMENT_EFFECT = 0.04  # absolute lift of session conversion for treatment se
 CONFOUNDED_CAMPAIGN_ID = 1
 CONFOUNDED_START_DAY = 21
 CONFOUNDED_DAYS = 30
-CONFOUNDED_TOP_SHARE = 0.2  # contacts the top 20 % of opted-in customers by spend to date
 CAMPAIGN_UPLIFT = 0.06  # absolute lift of session conversion for contacted customers while it runs
+# Contact probability of an eligible customer (opted in, signed up before the start) is a logistic in two
+# covariates the warehouse sees: log(1 + spend in EUR before the start) and tenure in years (capped):
+# it rises with value but stays strictly inside (0, 1), so every customer could land in either arm.
+PROPENSITY_INTERCEPT = -1.8
+PROPENSITY_LOG_SPEND = 0.45
+PROPENSITY_TENURE_YEARS = 0.5
+PROPENSITY_TENURE_CAP_YEARS = 3.0
 ROUTINE_FIRST_DAY, ROUTINE_EVERY, ROUTINE_DAYS, ROUTINE_SHARE = 35, 28, 14, 0.1
 
 CAMPAIGN_COLUMNS = [
@@ -43,6 +50,38 @@ _SEASONS = ("Winter", "Spring", "Summer", "Autumn")
 
 
 @dataclass(frozen=True)
+class Propensity:
+    """The confounded campaign's eligible customers (index) with their covariates and true propensity."""
+
+    customer: np.ndarray
+    spend_cents: np.ndarray
+    tenure_days: np.ndarray
+    propensity: np.ndarray
+    contacted: np.ndarray
+
+
+def contact_propensity(spend_cents: np.ndarray, tenure_days: np.ndarray) -> np.ndarray:
+    years = np.minimum(tenure_days / 365.0, PROPENSITY_TENURE_CAP_YEARS)
+    logit = (
+        PROPENSITY_INTERCEPT
+        + PROPENSITY_LOG_SPEND * np.log1p(spend_cents / 100.0)
+        + PROPENSITY_TENURE_YEARS * years
+    )
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def tenure_days(customers: CustomerState, who: np.ndarray, day_start: int) -> np.ndarray:
+    """Whole days from the sign-up date to `day_start`'s date, as the warehouse counts them."""
+    return day_start // DAY_SECONDS - customers.signed_up_at[who] // DAY_SECONDS
+
+
+def confounded_eligible(customers: CustomerState, day: int) -> np.ndarray:
+    """Opted-in customers signed up before the start day, churned or not (churn is not observable)."""
+    idx = np.arange(customers.n)
+    return idx[customers.opt_in[: customers.n] & (customers.signup_day[: customers.n] < day)]
+
+
+@dataclass(frozen=True)
 class Campaign:
     campaign_id: int
     day: int
@@ -63,9 +102,25 @@ def campaign_on(day: int) -> Campaign | None:
     return None
 
 
+def choose_audience(
+    campaign: Campaign, customers: CustomerState, rng: np.random.Generator, day_start: int
+) -> tuple[np.ndarray, Propensity | None]:
+    """Who is contacted; for the confounded campaign also every eligible customer's propensity."""
+    if not campaign.confounded:
+        pool = customers.active_before(campaign.day + 1)
+        pool = pool[customers.opt_in[pool]]
+        return pool[rng.random(len(pool)) < ROUTINE_SHARE], None
+    eligible = confounded_eligible(customers, campaign.day)
+    spend, tenure = customers.spend_cents[eligible], tenure_days(customers, eligible, day_start)
+    propensity = contact_propensity(spend, tenure)
+    contacted = rng.random(len(eligible)) < propensity  # targeting on value: the source of confounding
+    return eligible[contacted], Propensity(eligible, spend, tenure, propensity, contacted)
+
+
 def run_campaign(
     campaign: Campaign,
     customers: CustomerState,
+    audience: np.ndarray,
     rng: np.random.Generator,
     day_start: int,
     next_contact_id: int,
@@ -73,14 +128,7 @@ def run_campaign(
     contacts: TableBuilder,
     month_name: str,
 ) -> int:
-    """Selects and contacts the audience; returns the number of contacts."""
-    pool = customers.active_before(campaign.day + 1)
-    pool = pool[customers.opt_in[pool]]
-    if campaign.confounded:  # targeting on value: the source of the confounding
-        cutoff = np.quantile(customers.spend_cents[pool], 1 - CONFOUNDED_TOP_SHARE) if len(pool) else 0
-        audience = pool[customers.spend_cents[pool] >= max(cutoff, 1)]
-    else:
-        audience = pool[rng.random(len(pool)) < ROUTINE_SHARE]
+    """Contacts the audience; returns the number of contacts."""
     until = campaign.day + campaign.days - 1
     customers.campaign_id[audience], customers.campaign_until[audience] = campaign.campaign_id, until
     if campaign.confounded:

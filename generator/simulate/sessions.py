@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.reference import CATEGORIES, CHANNELS
+from generator.simulate import drift
 from generator.simulate.calendar import DAY_SECONDS, session_starts
 from generator.simulate.catalog import ProductState
-from generator.simulate.customers import CONVERSION, VISIT_WEIGHT, CustomerState
+from generator.simulate.customers import CONVERSION, CustomerState, visit_rate
+from generator.simulate.preferences import Shelf
 from generator.simulate.tables import DAY, UID, TableBuilder
 
 EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "checkout", "purchase")
-DEVICES = ("desktop", "mobile", "tablet")
-DEVICE_SHARE_BEFORE, DEVICE_SHARE_AFTER = (0.47, 0.45, 0.08), (0.32, 0.62, 0.06)
+DEVICES = drift.DEVICES
 AFFINITY = 0.65  # chance that a further basket line comes from the first line's co-purchase group
 EVENT_COLUMNS = [
     "event_id",
@@ -34,8 +35,6 @@ _CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
 CHANNEL_VOCAB = tuple(c[0] for c in CHANNELS)
 PAGE_PATHS = ("/", "/cart", "/checkout", "/checkout/complete", *("/c/" + c for c in _CATEGORY_CODES))
 _FIRST_CATEGORY_PATH = 4
-_CATEGORY_WEIGHT_BEFORE = np.array([c[4] for c in CATEGORIES])
-_CATEGORY_WEIGHT_AFTER = np.array([c[5] for c in CATEGORIES])
 
 
 @dataclass
@@ -52,29 +51,29 @@ class Sessions:
     uplifted: np.ndarray  # confounded campaign uplift applied
 
 
-def category_weights(drifted: bool) -> np.ndarray:
-    return _CATEGORY_WEIGHT_AFTER if drifted else _CATEGORY_WEIGHT_BEFORE
-
-
 def draw_sessions(
     rng: np.random.Generator,
     customers: CustomerState,
     day: int,
     day_start: int,
-    n_known: int,
+    demand: float,
     n_anonymous: int,
     drifted: bool,
     first_session_id: int,
 ) -> Sessions:
+    """Each active customer's sessions are Poisson with their own rate (customers.visit_rate): the total
+    is drawn first and shared out in proportion to the rates, which is the same in distribution."""
     pool = customers.active_before(day)
-    weight = VISIT_WEIGHT[customers.segment[pool]]
-    known = pool[rng.choice(len(pool), size=n_known, p=weight / weight.sum())] if len(pool) else pool[:0]
+    rate = visit_rate(customers.segment[pool], demand, drifted)
+    total = float(rate.sum())
+    n_known = rng.poisson(total) if len(pool) else 0
+    known = pool[rng.choice(len(pool), size=n_known, p=rate / total)] if len(pool) else pool[:0]
     who = np.concatenate([known, np.full(n_anonymous, -1)])
     n = len(who)
     start = day_start + session_starts(rng, n)
     order = np.argsort(start, kind="stable")
     who, start = who[order], start[order]
-    share = DEVICE_SHARE_AFTER if drifted else DEVICE_SHARE_BEFORE
+    share = drift.device_share(drifted)
     return Sessions(
         session_id=first_session_id + np.arange(n),
         customer=who,
@@ -96,34 +95,40 @@ def decide_conversion(
     uplift: float,
     experiment_running: bool,
 ) -> None:
-    """Known visitors buy with a segment rate, plus the experiment effect and the campaign uplift."""
+    """Known visitors buy with their segment's rate times their device's factor, plus the experiment
+    effect and the campaign uplift (absolute, whatever the device)."""
     known = sessions.customer >= 0
     c = np.maximum(sessions.customer, 0)
     sessions.treated = known & experiment_running & (customers.variant[c] == 2)
     sessions.uplifted = known & (customers.uplift_until[c] >= day)
-    p = CONVERSION[customers.segment[c]] + effect * sessions.treated + uplift * sessions.uplifted
+    base = CONVERSION[customers.segment[c]] * drift.DEVICE_CONVERSION[sessions.device]
+    p = base + effect * sessions.treated + uplift * sessions.uplifted
     sessions.converted = known & (rng.random(len(c)) < p)
 
 
 def pick_products(
-    rng: np.random.Generator, products: ProductState, day: int, n: int, drifted: bool
+    rng: np.random.Generator, shelf: Shelf, customers: CustomerState, who: np.ndarray
 ) -> np.ndarray:
-    """Popularity-weighted products, with the category mix of the day."""
-    live = products.buyable(day)
-    weight = products.popularity[live] * category_weights(drifted)[products.category[live]]
-    return live[rng.choice(len(live), size=n, p=weight / weight.sum())]
+    """One product per entry of `who` (customer index, -1 anonymous), by that customer's taste."""
+    return shelf.pick(rng, *customers.tastes(who))
 
 
 def basket(
-    rng: np.random.Generator, products: ProductState, day: int, n_orders: int, drifted: bool
+    rng: np.random.Generator,
+    shelf: Shelf,
+    products: ProductState,
+    customers: CustomerState,
+    buyer: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lines per order: (order index per line, product index); later lines follow co-purchase groups."""
+    """Lines per order (one order per entry of `buyer`): (order index per line, product index). Lines
+    follow the buyer's taste; a later line follows the first line's co-purchase group instead, often."""
+    n_orders = len(buyer)
     n_lines = np.minimum(1 + rng.poisson(2.0, size=n_orders), 8)
     line_order = np.repeat(np.arange(n_orders), n_lines)
-    product = pick_products(rng, products, day, len(line_order), drifted)
+    product = pick_products(rng, shelf, customers, buyer[line_order])
     first_of_order = np.searchsorted(line_order, np.arange(n_orders))
     anchor = product[first_of_order][line_order]
-    live = products.buyable(day)
+    live = shelf.live
     by_group = live[np.argsort(products.group[live], kind="stable")]
     groups = products.group[by_group]
     lo = np.searchsorted(groups, products.group[anchor], side="left")
@@ -140,15 +145,16 @@ def emit_events(
     out: TableBuilder,
     rng: np.random.Generator,
     sessions: Sessions,
-    products: ProductState,
+    shelf: Shelf,
+    customers: CustomerState,
     day: int,
     first_event_id: int,
     order_id: np.ndarray,
     cart_lines: tuple[np.ndarray, np.ndarray],
-    drifted: bool,
-) -> tuple[int, np.ndarray]:
-    """Event rows for the day's sessions; returns how many, and the purchase times (in session order,
-    which is order id order). `order_id` is per session (-1 = none)."""
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Event rows for the day's sessions; returns how many, the purchase times (in session order,
+    which is order id order) and the viewed products (index, for the drift truth). `order_id` is per
+    session (-1 = none)."""
     n = len(sessions.session_id)
     line_order, line_product = cart_lines
     converted = np.flatnonzero(sessions.converted)
@@ -175,20 +181,24 @@ def emit_events(
 
     product = np.full(total, -1)
     views = etype == 1
-    product[views] = pick_products(rng, products, day, int(views.sum()), drifted) + 1
+    viewed = pick_products(rng, shelf, customers, sessions.customer[sess[views]])
+    product[views] = viewed + 1
     carts = np.flatnonzero(etype == 2)
     # converted sessions put their basket in the cart, line by line; others add one random product
     conv_rank = np.full(n, -1)
     conv_rank[converted] = np.arange(len(converted))
     cart_session_rank = conv_rank[sess[carts]]
     is_conv = cart_session_rank >= 0
-    line_start = np.searchsorted(line_order, np.arange(len(converted)))
+    # first basket line per converted session, plus a padding slot for the others (a day may have none)
+    line_start = np.append(np.searchsorted(line_order, np.arange(len(converted))), 0)
     cart_session = sess[carts]
     cart_pos = carts - offset[cart_session] - (n_page + n_view)[cart_session]  # rank among its carts
-    line_index = line_start[np.maximum(cart_session_rank, 0)] + cart_pos
+    line_index = line_start[np.where(is_conv, cart_session_rank, len(converted))] + cart_pos
     basket_products = np.append(line_product, 0)  # the padding slot is never selected
     chosen = basket_products[np.where(is_conv, line_index, len(line_product))]
-    product[carts] = np.where(is_conv, chosen, pick_products(rng, products, day, len(carts), drifted)) + 1
+    browsing = ~is_conv
+    chosen[browsing] = pick_products(rng, shelf, customers, sessions.customer[cart_session[browsing]])
+    product[carts] = chosen + 1
 
     # paths come from lookup arrays, so rows share a few string objects instead of owning one each
     # page paths as codes into PAGE_PATHS; a product page is -product_id (rendered as /p/<id>)
@@ -214,4 +224,4 @@ def emit_events(
         occurred_at=occurred,
         **{UID: event_id, DAY: np.full(total, day)},
     )
-    return total, occurred[etype == 4]
+    return total, occurred[etype == 4], viewed

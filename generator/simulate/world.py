@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,10 +12,13 @@ from tqdm import tqdm
 
 from generator import config as cfg
 from generator.config import Params
+from generator.labels import is_as_of_day
 from generator.pools import Pools
+from generator.reference import CATEGORIES
 from generator.rng import day_rng
-from generator.simulate import catalog, customers, marketing, orders, sessions
+from generator.simulate import catalog, churn_oracle, customers, marketing, orders, sessions
 from generator.simulate.calendar import DAY_SECONDS, day_epoch, demand_factor
+from generator.simulate.preferences import Shelf
 from generator.simulate.tables import Table, TableBuilder
 
 ENTITY_COLUMNS: dict[str, list[str]] = {
@@ -36,14 +40,24 @@ DayHook = Callable[[int, dict[str, TableBuilder]], None]
 
 
 @dataclass
+class AsOf:
+    """The churn-label truth of one as-of day, for customers 0..len-1 (signed up before it)."""
+
+    probability: np.ndarray
+    stopped: np.ndarray  # churned (stopped visiting) before the as-of day
+
+
+@dataclass
 class World:
     params: Params
     epoch0: int
     tables: dict[str, Table]
-    sessions: dict[str, np.ndarray]  # every session, for the experiment and campaign truth
+    sessions: dict[str, np.ndarray]  # every session, for the experiment, campaign and drift truth
     customers: customers.CustomerState
     products: catalog.ProductState
-    end_hazard: np.ndarray = field(default_factory=lambda: np.empty(0))
+    as_of: dict[int, AsOf]  # as-of day -> churn-label truth
+    propensity: marketing.Propensity | None  # the confounded campaign's, once it has run
+    viewed_categories: np.ndarray  # (days x categories) product views per category
 
 
 @dataclass
@@ -64,33 +78,86 @@ class _Pending:
             np.add.at(state.n_tickets, who, 1)
 
 
+@dataclass
+class State:
+    """Everything one day hands to the next. A copy of it continues the same past into another future."""
+
+    cust: customers.CustomerState
+    prod: catalog.ProductState
+    ids: orders.Ids = field(default_factory=orders.Ids)
+    pending: _Pending = field(default_factory=_Pending)
+    propensity: marketing.Propensity | None = None
+
+
 def _capacity(per_day_sf1: float, initial_sf1: float, params: Params) -> int:
     return int(initial_sf1 * params.scale * 1.2 + per_day_sf1 * params.scale * params.days * 1.5 + 200)
 
 
-def simulate(
-    params: Params, pools: Pools, progress: bool = False, on_day_end: DayHook | None = None
-) -> World:
-    s = params.scale
-    epoch0 = day_epoch(params.start_date)
-    cust = customers.CustomerState(_capacity(cfg.SF1_SIGNUPS_PER_DAY, cfg.SF1_INITIAL_CUSTOMERS, params))
-    prod = catalog.ProductState(_capacity(cfg.SF1_NEW_PRODUCTS_PER_DAY, cfg.SF1_PRODUCTS, params))
-    out = {name: TableBuilder(cols) for name, cols in ENTITY_COLUMNS.items()}
-    builders = orders.Builders(
-        out["orders"], out["order_items"], out["payments"], out["returns"], out["support_tickets"]
-    )
-    ids, pending = orders.Ids(), _Pending()
-    session_log: dict[str, list[np.ndarray]] = defaultdict(list)
+class Simulation:
+    """The day loop, one `step` per day. `branch` replays the randomness of days before its first day and
+    draws fresh randomness from then on: Monte-Carlo replicates of the future from one state."""
 
-    for day in tqdm(range(params.days), desc="simulating days", disable=not progress, unit="day"):
-        day_start = epoch0 + day * DAY_SECONDS
-        drifted = day >= params.drift_day
+    def __init__(self, params: Params, pools: Pools, on_day_end: DayHook | None = None) -> None:
+        self.params, self.pools, self.on_day_end = params, pools, on_day_end
+        self.epoch0 = day_epoch(params.start_date)
+        self.state = State(
+            customers.CustomerState(_capacity(cfg.SF1_SIGNUPS_PER_DAY, cfg.SF1_INITIAL_CUSTOMERS, params)),
+            catalog.ProductState(_capacity(cfg.SF1_NEW_PRODUCTS_PER_DAY, cfg.SF1_PRODUCTS, params)),
+        )
+        self.out = {name: TableBuilder(cols) for name, cols in ENTITY_COLUMNS.items()}
+        self.session_log: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.as_of: dict[int, AsOf] = {}
+        self.viewed = np.zeros((params.days, len(CATEGORIES)), np.int64)
+        self.branch: tuple[int, int] | None = None  # (first day, replicate)
 
-        def rng(stream: str, _day: int = day) -> np.random.Generator:
-            return day_rng(params.seed, stream, _day)
+    def fork(self, first_day: int, replicate: int) -> Simulation:
+        """An independent continuation from day `first_day` (the next day to simulate): same state, empty
+        outputs, its own randomness."""
+        other = Simulation(self.params, self.pools)
+        other.state = copy.deepcopy(self.state)
+        other.branch = (first_day, replicate)
+        return other
 
-        # catalogue and customer base first: everything later today may reference them
-        r = rng("products")
+    def rng(self, stream: str, day: int) -> np.random.Generator:
+        fresh = self.branch is not None and day >= self.branch[0]
+        return day_rng(self.params.seed, stream, day, self.branch[1] if fresh and self.branch else None)
+
+    def run(self, days: range, progress: bool = False) -> None:
+        for day in tqdm(days, desc="simulating days", disable=not progress, unit="day"):
+            self.step(day)
+
+    def step(self, day: int) -> None:
+        st, p = self.state, self.params
+        if is_as_of_day(p.start_date, day):  # the churn-label truth, from the state at the day's start
+            probability = churn_oracle.no_order_probability(
+                st.cust, st.pending.returns, st.pending.tickets, day, p
+            )
+            self.as_of[day] = AsOf(probability, st.cust.churned_day[: st.cust.n] >= 0)
+        day_start = self.epoch0 + day * DAY_SECONDS
+        drifted = day >= p.drift_day
+        self._catalogue_and_customers(day, day_start)
+        st.pending.apply(day, st.cust)
+        campaign = marketing.campaign_on(day)
+        if campaign is not None:
+            self._campaign(campaign, day, day_start)
+        shelf = Shelf(
+            st.prod.popularity, st.prod.category, st.prod.price_cents, st.prod.buyable(day), drifted
+        )
+        self._shop(day, day_start, drifted, shelf)
+        self._account_tickets(day, day_start)
+        # churn at the end of the day, from behaviour so far
+        r = self.rng("churn", day)
+        cust = st.cust
+        hazard = cust.daily_hazard(day)
+        at_risk = (cust.signup_day[: cust.n] < day) & (cust.churned_day[: cust.n] < 0)
+        cust.churned_day[: cust.n][at_risk & (r.random(cust.n) < hazard)] = day
+        if self.on_day_end is not None:
+            self.on_day_end(day, self.out)
+
+    def _catalogue_and_customers(self, day: int, day_start: int) -> None:
+        """Catalogue and customer base first: everything later today may reference them."""
+        s, prod, cust, out, pools = self.params.scale, self.state.prod, self.state.cust, self.out, self.pools
+        r = self.rng("products", day)
         if day == 0:
             n0 = max(catalog.GROUP_SIZE, round(cfg.SF1_PRODUCTS * s))
             idx = catalog.add_products(
@@ -108,7 +175,7 @@ def simulate(
         idx = catalog.add_products(prod, pools, r, n_new, day, created)
         catalog.emit_rows(out["products"], prod, idx, created, day, True)
 
-        r = rng("customers")
+        r = self.rng("customers", day)
         if day == 0:
             n0 = max(10, round(cfg.SF1_INITIAL_CUSTOMERS * s))
             idx = customers.sign_up(
@@ -127,49 +194,43 @@ def simulate(
         idx = customers.sign_up(cust, pools, r, n_new, day, joined)
         customers.emit_rows(out["customers"], cust, pools, idx, joined, day, True)
 
-        pending.apply(day, cust)
-        campaign = marketing.campaign_on(day)
-        if campaign is not None:
-            ids.contact += marketing.run_campaign(
-                campaign,
-                cust,
-                rng("campaigns"),
-                day_start,
-                ids.contact,
-                out["campaigns"],
-                out["campaign_contacts"],
-                params.date_of(day).strftime("%B %Y"),
-            )
+    def _campaign(self, campaign: marketing.Campaign, day: int, day_start: int) -> None:
+        st = self.state
+        r = self.rng("campaigns", day)
+        audience, propensity = marketing.choose_audience(campaign, st.cust, r, day_start)
+        if propensity is not None:
+            st.propensity = propensity
+        st.ids.contact += marketing.run_campaign(
+            campaign, st.cust, audience, r, day_start, st.ids.contact, self.out["campaigns"],
+            self.out["campaign_contacts"], self.params.date_of(day).strftime("%B %Y"),
+        )  # fmt: skip
 
-        # sessions, conversions and orders
-        r = rng("sessions")
-        demand = demand_factor(params.date_of(day))
-        n_known = r.poisson(cfg.SF1_KNOWN_SESSIONS_PER_DAY * s * demand)
+    def _shop(self, day: int, day_start: int, drifted: bool, shelf: Shelf) -> None:
+        """Sessions, conversions, orders and their events."""
+        st, out, s = self.state, self.out, self.params.scale
+        cust, prod, ids = st.cust, st.prod, st.ids
+        r = self.rng("sessions", day)
+        demand = demand_factor(self.params.date_of(day))
         n_anon = r.poisson(cfg.SF1_ANONYMOUS_SESSIONS_PER_DAY * s * demand)
-        sess = sessions.draw_sessions(r, cust, day, day_start, n_known, n_anon, drifted, ids.session)
+        sess = sessions.draw_sessions(r, cust, day, day_start, demand, n_anon, drifted, ids.session)
         ids.session += len(sess.session_id)
         running = marketing.in_experiment(day)
         if running:
             ids.assignment += marketing.assign_variants(
-                cust,
-                rng("experiment"),
-                sess.customer,
-                sess.start,
-                day,
-                ids.assignment,
+                cust, self.rng("experiment", day), sess.customer, sess.start, day, ids.assignment,
                 out["experiment_assignments"],
-            )
+            )  # fmt: skip
         sessions.decide_conversion(
             r, sess, cust, day, marketing.EXPERIMENT_EFFECT, marketing.CAMPAIGN_UPLIFT, running
         )
         conv = np.flatnonzero(sess.converted)
-        r = rng("orders")
-        line_order, line_product = sessions.basket(r, prod, day, len(conv), drifted)
+        r = self.rng("orders", day)
+        buyer = sess.customer[conv]
+        line_order, line_product = sessions.basket(r, shelf, prod, cust, buyer)
         order_id = ids.order + np.arange(len(conv))
         ids.order += len(conv)
         session_order = np.full(len(sess.session_id), -1)
         session_order[conv] = order_id
-        buyer = sess.customer[conv]
         campaign_id = np.where(cust.campaign_until[buyer] >= day, cust.campaign_id[buyer], -1)
         rate = np.where(campaign_id > 0, 0.10, np.where(r.random(len(conv)) < 0.15, 0.05, 0.0))
         qty = r.geometric(0.75, size=len(line_order))
@@ -188,55 +249,56 @@ def simulate(
             line_price=price,
             line_discount=np.round(qty * price * rate[line_order]).astype(np.int64),
         )
-        n_events, batch.placed_at = sessions.emit_events(
-            out["web_events"],
-            rng("events"),
-            sess,
-            prod,
-            day,
-            ids.event,
-            session_order,
+        n_events, batch.placed_at, viewed = sessions.emit_events(
+            out["web_events"], self.rng("events", day), sess, shelf, cust, day, ids.event, session_order,
             (line_order, line_product),
-            drifted,
-        )
+        )  # fmt: skip
         ids.event += n_events
-        after = orders.place_orders(batch, r, ids, epoch0, builders)
-        pending.add(after.return_day, after.return_customer, pending.returns)
-        pending.add(after.ticket_day, after.ticket_customer, pending.tickets)
+        if day < len(self.viewed):
+            self.viewed[day] = np.bincount(prod.category[viewed], minlength=len(CATEGORIES))
+        after = orders.place_orders(batch, r, ids, self.epoch0, self._order_builders())
+        st.pending.add(after.return_day, after.return_customer, st.pending.returns)
+        st.pending.add(after.ticket_day, after.ticket_customer, st.pending.tickets)
         np.add.at(cust.n_orders, buyer, 1)
         np.add.at(cust.spend_cents, buyer, np.bincount(line_order, qty * price, len(conv)).astype(np.int64))
         cust.last_order_day[buyer] = day
-
-        r = rng("support")
-        pool = cust.active_before(day)
-        who = pool[r.random(len(pool)) < ACCOUNT_TICKETS_PER_DAY_SF1 * s / max(len(pool), 1)]
-        orders.account_tickets(out["support_tickets"], ids, r, who, day_start, epoch0)
-        np.add.at(cust.n_tickets, who, 1)
-
         for key in ("session_id", "customer", "start", "device", "converted", "treated", "uplifted"):
-            session_log[key].append(getattr(sess, key))
+            self.session_log[key].append(getattr(sess, key))
 
-        # churn at the end of the day, from behaviour so far
-        r = rng("churn")
-        hazard = cust.daily_hazard(day)
-        at_risk = (cust.signup_day[: cust.n] < day) & (cust.churned_day[: cust.n] < 0)
-        cust.churned_day[: cust.n][at_risk & (r.random(cust.n) < hazard)] = day
-        if on_day_end is not None:
-            on_day_end(day, out)
+    def _order_builders(self) -> orders.Builders:
+        out = self.out
+        return orders.Builders(
+            out["orders"], out["order_items"], out["payments"], out["returns"], out["support_tickets"]
+        )
 
-    return World(
-        params=params,
-        epoch0=epoch0,
-        tables={name: out.pop(name).build(sort=False) for name in list(out)},  # sorted when written
-        sessions={k: np.concatenate(v) for k, v in session_log.items()},
-        customers=cust,
-        products=prod,
-        end_hazard=cust.daily_hazard(params.days - 1),
-    )
+    def _account_tickets(self, day: int, day_start: int) -> None:
+        """Account questions: support tickets not about an order. They do not feed churn (order tickets
+        do), which keeps the hazard of a customer without orders deterministic (see churn_oracle)."""
+        r = self.rng("support", day)
+        pool = self.state.cust.active_before(day)
+        s = self.params.scale
+        who = pool[r.random(len(pool)) < ACCOUNT_TICKETS_PER_DAY_SF1 * s / max(len(pool), 1)]
+        orders.account_tickets(self.out["support_tickets"], self.state.ids, r, who, day_start, self.epoch0)
+
+    def world(self) -> World:
+        """The finished world; the tables move out of the builders (sorted when written)."""
+        out = self.out
+        return World(
+            params=self.params,
+            epoch0=self.epoch0,
+            tables={name: out.pop(name).build(sort=False) for name in list(out)},
+            sessions={k: np.concatenate(v) for k, v in self.session_log.items()},
+            customers=self.state.cust,
+            products=self.state.prod,
+            as_of=self.as_of,
+            propensity=self.state.propensity,
+            viewed_categories=self.viewed,
+        )
 
 
-def churn_probability(world: World) -> np.ndarray:
-    """True probability of churning within the next CHURN_HORIZON_DAYS (1 once churned)."""
-    h = world.end_hazard
-    p = 1.0 - (1.0 - np.minimum(h, 1.0)) ** customers.CHURN_HORIZON_DAYS
-    return np.where(world.customers.churned_day[: world.customers.n] >= 0, 1.0, p)
+def simulate(
+    params: Params, pools: Pools, progress: bool = False, on_day_end: DayHook | None = None
+) -> World:
+    sim = Simulation(params, pools, on_day_end)
+    sim.run(range(params.days), progress)
+    return sim.world()

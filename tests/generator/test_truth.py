@@ -168,7 +168,7 @@ def test_experiment_campaign_and_drift_truth(landing: Path) -> None:
     assert drift["drift_date"] == manifest["drift_date"] == "2025-08-08"
     churn = truth_csv(landing, "customer_churn.csv")
     assert len(churn) == len({str(r["customer_id"]) for r in valid_rows(landing, "customers", "customer_id")})
-    assert all(0.0 <= float(r["true_churn_probability"]) <= 1.0 for r in churn)
+    assert all((r["churned"] == "true") == bool(r["churned_on"]) for r in churn)
 
 
 def test_fields_without_noise_are_written_exactly(landing: Path) -> None:

@@ -1,0 +1,62 @@
+"""Churn truth: the label's true probability per (customer, as_of_date) of the feature mart's grid, the
+realised label, and who stopped visiting when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from generator import truth_io
+from generator.labels import CHURN_HORIZON_DAYS, CHURN_LABEL_COLUMN, label_observable
+from generator.simulate import orders as orders_sim
+from generator.simulate.calendar import DAY_SECONDS
+from generator.simulate.tables import Table
+from generator.simulate.world import World
+
+CHURN_LABELS_FILE = "churn_labels.csv"
+LATENT_CHURN_FILE = "customer_churn.csv"
+
+
+def _order_days(world: World, clean: dict[str, Table]) -> tuple[np.ndarray, np.ndarray]:
+    """(customer index, day) of every order placed in the horizon, from its first (placed) version."""
+    orders = clean["orders"]
+    placed = orders["order_status"] == orders_sim.STATUSES.index("placed")
+    return orders["customer_id"][placed] - 1, (orders["ordered_at"][placed] - world.epoch0) // DAY_SECONDS
+
+
+def label_columns(world: World, clean: dict[str, Table]) -> dict[str, pa.Array]:
+    """One row per (as_of_date, customer signed up before it), in that order."""
+    days = world.params.days
+    buyer, order_day = _order_days(world, clean)
+    parts: dict[str, list[pa.Array]] = {"customer_id": [], "as_of_date": [], "churn_probability": [],
+                                         CHURN_LABEL_COLUMN: [], "stopped_visiting": []}  # fmt: skip
+    for day in sorted(world.as_of):
+        truth = world.as_of[day]
+        n = len(truth.probability)
+        in_window = (order_day >= day) & (order_day < day + CHURN_HORIZON_DAYS)
+        ordered = np.bincount(buyer[in_window], minlength=n)[:n] > 0
+        unknown = np.full(n, not label_observable(day, days))
+        parts["customer_id"].append(truth_io.ints(np.arange(1, n + 1)))
+        parts["as_of_date"].append(pa.array([world.params.date_of(day).isoformat()] * n, pa.string()))
+        parts["churn_probability"].append(truth_io.decimals(truth.probability))
+        parts[CHURN_LABEL_COLUMN].append(truth_io.bools(~ordered, unknown))
+        parts["stopped_visiting"].append(truth_io.bools(truth.stopped))
+    return {name: pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
+            for name, arrays in parts.items()}  # fmt: skip
+
+
+def write(truth_dir: Path, world: World, clean: dict[str, Table]) -> None:
+    truth_io.write_columns(truth_dir / CHURN_LABELS_FILE, label_columns(world, clean))
+    churned_day = world.customers.churned_day[: world.customers.n]
+    stopped = churned_day >= 0
+    on = [world.params.date_of(int(d)).isoformat() if d >= 0 else "" for d in churned_day]
+    truth_io.write_columns(
+        truth_dir / LATENT_CHURN_FILE,
+        {
+            "customer_id": truth_io.ints(np.arange(1, len(churned_day) + 1)),
+            "churned": truth_io.bools(stopped),
+            "churned_on": pa.array(on, pa.string()),
+        },
+    )
