@@ -1,291 +1,161 @@
-"""`emporium load`: copy the landing zone into Postgres schema `raw`, the shape DuckDB's `shop` source reads.
+"""The raw load: accepted landing files into schema `raw` of the warehouse, on DuckDB and Postgres alike.
 
-One text table per entity: the contract's columns in contract order (web_events: `raw_line`), then
-`_source_file` (path relative to the landing root) and `date` (the landing day). Every value is the text
-DuckDB's source gives for it: CSV through COPY with empty fields as NULL (quoted or not, like read_csv),
-Parquet rendered like DuckDB's `::varchar`, JSON lines as the raw line. Loading a landing day replaces that
-day's rows, so loads are idempotent. `_truth/*.csv` goes to schema `raw_truth` for the reconciliation tests.
+    report = load_raw(settings, days, run_id=run_id)   # days=None: every landing day, tables replaced
+    print(report.render()); report.rejected -> the raw/<entity> asset check fails
+
+Every file of the landing days asked for is validated (quality/landing.py). A broken file is left out and
+recorded in quality.rejected_files (file, line, problem) while the rest loads; a benign variant (BOM, CRLF,
+columns in another order) loads normalised and is recorded in quality.landing_warnings. Loading a set of
+days replaces exactly those days' rows, in one transaction, so loads are idempotent and a re-sent old
+partition is rebuilt however old it is. The dbt source `shop` reads raw.<entity> on every engine
+(models/bronze/_shop__sources.yml); `load_truth` fills raw_truth for the reconciliation tests.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
-import re
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
-
 from emporium.config import Settings, load_settings
+from emporium.engine import engine_for
 from generator.entities import ENTITIES, Entity
+from ingest import duckdb_writer, postgres_writer
+from ingest.landing_zone import (
+    LandingFile,
+    entity_files,
+    file_fingerprints,
+    fingerprint,
+    landing_day_of,
+    landing_days,
+)
+from ingest.normalise import staged_copy
+from ingest.raw_tables import RAW_SCHEMA, LoadError, delete_days, prepare_table, raw_columns
+from ingest.rejections import FileVersion, ensure_tables, record_rejections, record_warnings
+from ingest.report import FileIssue, LoadReport
+from ingest.truth import load_truth
+from quality.landing import ERROR, Problem, validate_landing
 
-RAW_SCHEMA = "raw"
-TRUTH_SCHEMA = "raw_truth"
-META_COLUMNS = ("_source_file", "date")
-JSON_LINE_COLUMN = "raw_line"  # the one column DuckDB's web_events source exposes
-_PARTITION = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
+__all__ = [
+    "FileIssue",
+    "LoadError",
+    "LoadReport",
+    "file_fingerprints",
+    "landing_day_of",
+    "landing_days",
+    "load_raw",
+    "load_truth",
+]
 
-
-class LoadError(RuntimeError):
-    """A landing file could not be loaded; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class LandingFile:
-    entity: Entity
-    path: Path
-    relative: str  # to the landing root, as `_source_file`
-    day: str  # YYYY-MM-DD, as `date`
-
-
-def raw_columns(entity: Entity) -> list[str]:
-    """The columns of raw.<entity>, in order."""
-    data = [JSON_LINE_COLUMN] if entity.fmt == "jsonl" else list(entity.columns)
-    return [*data, *META_COLUMNS]
-
-
-def landing_files(landing_dir: Path, entity: Entity, since: dt.date | None = None) -> list[LandingFile]:
-    """The entity's files (`<entity>/date=YYYY-MM-DD/*.<ext>`) of landing days >= since, oldest first."""
-    files = []
-    for partition in sorted((landing_dir / entity.name).glob("*/")):
-        match = _PARTITION.match(partition.name)
-        if not match:
-            raise LoadError(f"{partition}: not a landing partition (expected date=YYYY-MM-DD)")
-        try:
-            day = dt.date.fromisoformat(match.group(1))
-        except ValueError as error:
-            raise LoadError(f"{partition}: bad partition date ({error})") from None
-        if since is not None and day < since:
-            continue
-        for path in sorted(partition.glob(f"*.{entity.ext}")):
-            files.append(LandingFile(entity, path, path.relative_to(landing_dir).as_posix(), day.isoformat()))
-    return files
+Writer = Callable[[Any, Entity, Sequence[LandingFile]], int]
+WRITERS: dict[str, Writer] = {"duckdb": duckdb_writer.insert_files, "postgres": postgres_writer.insert_files}
 
 
-def load_landing(
-    settings: Settings, connection_params: Mapping[str, Any], since: dt.date | None = None
-) -> dict[str, int]:
-    """Load every entity's landing days >= since (all when None) into schema raw, replacing those days.
-
-    One transaction: a failed load leaves raw as it was. Returns rows loaded per entity."""
-    import psycopg2
-
+def load_raw(settings: Settings, days: Sequence[dt.date] | None, *, run_id: str) -> LoadReport:
+    """Validate and load the landing files of `days` (every day when None) into raw.<entity>."""
+    started = time.perf_counter()
     landing_dir = settings.landing_dir
     if not landing_dir.is_dir():
         raise LoadError(f"{landing_dir}: landing zone not found")
-    connection = psycopg2.connect(**connection_params)
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(f"create schema if not exists {RAW_SCHEMA}")
-            counts = {entity.name: _load_entity(cursor, landing_dir, entity, since) for entity in ENTITIES}
-            _load_truth(cursor, landing_dir / "_truth")
-    finally:
-        connection.close()
-    return counts
+    scope = None if days is None else frozenset(days)
+    engine = engine_for(settings)
+    if engine.name not in WRITERS:
+        raise LoadError(f"no raw loader for the {engine.name} engine (known: {', '.join(WRITERS)})")
+    problems = validate_landing(landing_dir, days=scope)
+    report = LoadReport(run_id, engine.describe(), None if scope is None else tuple(sorted(scope)))
+    rejected = _versions(problems, landing_dir, "error")
+    warnings = _versions(problems, landing_dir, "warn")
+    broken = {p.path for p in problems if p.severity == ERROR}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with (
+        tempfile.TemporaryDirectory(prefix="emporium-staging-") as staging,
+        engine.connect(read_only=False) as db,
+    ):
+        engine.begin(db)
+        ensure_tables(db)
+        loaded: set[str] = set()
+        for entity in ENTITIES:
+            candidates = entity_files(landing_dir, entity, scope)
+            accepted = [file for file in candidates if file.relative not in broken]
+            prepare_table(db, RAW_SCHEMA, entity.name, raw_columns(entity), replace=scope is None)
+            if scope is not None:
+                delete_days(db, entity.name, scope)
+            staged = [staged_copy(file, Path(staging)) for file in accepted]
+            report.rows[entity.name] = WRITERS[engine.name](db, entity, staged)
+            report.files[entity.name] = len(accepted)
+            report.fingerprints |= {file.relative: file.fingerprint for file in candidates}
+            loaded |= {file.relative for file in accepted}
+        report.resolved = record_rejections(db, run_id, scope, rejected, loaded, now)
+        record_warnings(db, run_id, scope, warnings, now)
+    report.rejected = [version.issue for version in rejected]
+    report.warnings = [version.issue for version in warnings]
+    stray = {v.issue.file for v in rejected} - report.fingerprints.keys()  # e.g. a wrong extension
+    report.fingerprints |= {f: fingerprint(landing_dir / f) for f in stray if (landing_dir / f).is_file()}
+    report.seconds = time.perf_counter() - started
+    return report
 
 
-def _load_entity(cursor: Any, landing_dir: Path, entity: Entity, since: dt.date | None) -> int:
-    table = f"{RAW_SCHEMA}.{entity.name}"
-    columns = raw_columns(entity)
-    _ensure_table(cursor, RAW_SCHEMA, entity.name, columns, replace=since is None)
-    if since is None:
-        cursor.execute(f"truncate {table}")
-    else:
-        cursor.execute(f'delete from {table} where "date" >= %s', (since.isoformat(),))
-    total = 0
-    for file in landing_files(landing_dir, entity, since):
-        loaded, expected = _load_file(cursor, table, columns, file)
-        if expected is not None and loaded != expected:
-            raise LoadError(f"{file.path}: loaded {loaded} rows but the file has {expected}")
-        total += loaded
-    return total
+def _versions(problems: list[Problem], landing_dir: Path, severity: str) -> list[FileVersion]:
+    issues = [
+        FileIssue(p.entity, p.landing_day, p.path, p.line, p.problem)
+        for p in problems
+        if p.severity == severity
+    ]
+    return [FileVersion.of(issue, landing_dir) for issue in issues]
 
 
-def _ensure_table(cursor: Any, schema: str, name: str, columns: list[str], *, replace: bool) -> None:
-    cursor.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
-        " order by ordinal_position",
-        (schema, name),
-    )
-    existing = [row[0] for row in cursor.fetchall()]
-    if existing == columns:
-        return
-    if existing and not replace:
-        raise LoadError(
-            f"{schema}.{name} has columns {existing}, the contract {columns}: load all (no --since)"
-        )
-    cursor.execute(f"drop table if exists {schema}.{name}")
-    cursor.execute(f"create table {schema}.{name} ({_text_columns(columns)})")
-    if "date" in columns:
-        cursor.execute(f'create index {name}_date_idx on {schema}.{name} ("date")')
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _text_columns(columns: list[str]) -> str:
-    return ", ".join(f"{_ident(c)} text" for c in columns)
-
-
-def _load_file(cursor: Any, table: str, columns: list[str], file: LandingFile) -> tuple[int, int | None]:
-    """Rows COPYed from one file, and the rows the file holds when known independently."""
-    try:
-        if file.entity.fmt == "csv":
-            return _copy_csv(cursor, table, columns, file), None
-        arrow = _parquet_as_text(file) if file.entity.fmt == "parquet" else _json_lines_as_text(file)
-        return _copy_arrow(cursor, table, columns, arrow), arrow.num_rows
-    except LoadError:
-        raise
-    except Exception as error:  # psycopg2, pyarrow and decoding errors all name the file the same way
-        message = str(error).strip().splitlines()
-        raise LoadError(f"{file.path}: {type(error).__name__}: {' '.join(message)}") from None
-
-
-def _copy_csv(cursor: Any, table: str, columns: list[str], file: LandingFile) -> int:
-    """COPY the file into a temp table shaped like its header, then insert it with `_source_file`/`date`."""
-    header = _csv_header(file.path)
-    unknown = [c for c in header if c not in columns[: -len(META_COLUMNS)]]
-    if unknown or len(set(header)) != len(header):
-        raise LoadError(f"{file.path}: header {header} does not match the contract columns {columns[:-2]}")
-    staging = _ident(f"_stage_{file.entity.name}")
-    cursor.execute(f"create temp table {staging} ({_text_columns(header)})")
-    names = ", ".join(_ident(c) for c in header)
-    # FORCE_NULL: a quoted empty field is NULL too, as DuckDB's read_csv gives it
-    options = f"format csv, header true, encoding 'UTF8', force_null ({names})"
-    with file.path.open("rb") as stream:
-        cursor.copy_expert(f"copy {staging} ({names}) from stdin with ({options})", stream)
-    cursor.execute(
-        f'insert into {table} ({names}, _source_file, "date") select {names}, %s, %s from {staging}',
-        (file.relative, file.day),
-    )
-    loaded = cursor.rowcount
-    cursor.execute(f"drop table {staging}")  # the next file may have another header
-    return loaded
-
-
-def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        try:
-            return next(csv.reader(handle))
-        except StopIteration:
-            raise LoadError(f"{path}: empty file, expected at least a header row") from None
-        except UnicodeDecodeError as error:
-            raise LoadError(f"{path}: header is not UTF-8 ({error})") from None
-
-
-def _copy_arrow(cursor: Any, table: str, columns: list[str], arrow: pa.Table) -> int:
-    """COPY an all-string Arrow table (columns in `columns` order, meta columns included) as CSV."""
-    if arrow.num_rows == 0:
-        return 0
-    buffer = io.BytesIO()
-    # quoting "needed": NULL is an empty field and '' is `""`, which COPY keeps apart
-    pa_csv.write_csv(arrow, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
-    buffer.seek(0)
-    names = ", ".join(_ident(c) for c in columns)
-    cursor.copy_expert(f"copy {table} ({names}) from stdin with (format csv, encoding 'UTF8')", buffer)
-    return arrow.num_rows
-
-
-def _with_meta(columns: dict[str, pa.Array], file: LandingFile, rows: int) -> pa.Table:
-    meta = {"_source_file": pa.repeat(file.relative, rows), "date": pa.repeat(file.day, rows)}
-    return pa.table({**columns, **meta})
-
-
-def _parquet_as_text(file: LandingFile) -> pa.Table:
-    table = pq.read_table(file.path)
-    unknown = [c for c in table.column_names if c not in file.entity.columns]
-    if unknown:
-        raise LoadError(f"{file.path}: columns {unknown} are not in the contract for {file.entity.name}")
-    columns = {}
-    for name in file.entity.columns:  # a column the file lacks is NULL, as with union_by_name
-        if name in table.column_names:
-            columns[name] = duckdb_varchar(table.column(name).combine_chunks(), f"{file.path}: column {name}")
-        else:
-            columns[name] = pa.nulls(table.num_rows, pa.string())
-    return _with_meta(columns, file, table.num_rows)
-
-
-def duckdb_varchar(values: pa.Array, where: str = "value") -> pa.Array:
-    """The text DuckDB's `::varchar` gives for each value of a contract parquet type (NULL stays NULL)."""
-    kind = values.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return values.cast(pa.string())
-    if pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_decimal(kind):
-        return values.cast(pa.string())  # 42, true/false, 12.30 (scale digits kept) as in DuckDB
-    if pa.types.is_date(kind):
-        return values.cast(pa.date32()).cast(pa.string())
-    if pa.types.is_timestamp(kind) and kind.tz is None:
-        # DuckDB: `YYYY-MM-DD HH:MM:SS`, then the microseconds without trailing zeros when not zero
-        text = values.cast(pa.timestamp("us")).cast(pa.string())
-        return pc.replace_substring_regex(text, pattern=r"\.?0+$", replacement="")
-    raise LoadError(f"{where}: parquet type {kind} is not in the landing contract")
-
-
-def _json_lines_as_text(file: LandingFile) -> pa.Table:
-    """One row per line, split exactly like the DuckDB source (trailing newlines dropped, nothing else)."""
-    try:
-        content = file.path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise LoadError(f"{file.path}: not UTF-8 ({error})") from None
-    lines = content.rstrip("\n").split("\n") if content else []
-    return _with_meta({JSON_LINE_COLUMN: pa.array(lines, pa.string())}, file, len(lines))
-
-
-def _load_truth(cursor: Any, truth_dir: Path) -> None:
-    """Each `_truth/*.csv` as raw_truth.<name>, all text, replaced on every load."""
-    if not truth_dir.is_dir():
-        return
-    cursor.execute(f"create schema if not exists {TRUTH_SCHEMA}")
-    for path in sorted(truth_dir.glob("*.csv")):
-        header = _csv_header(path)
-        _ensure_table(cursor, TRUTH_SCHEMA, path.stem, header, replace=True)
-        cursor.execute(f"truncate {TRUTH_SCHEMA}.{path.stem}")
-        names = ", ".join(_ident(c) for c in header)
-        try:
-            with path.open("rb") as stream:
-                copy = f"copy {TRUTH_SCHEMA}.{path.stem} ({names}) from stdin with (format csv, header true)"
-                cursor.copy_expert(copy, stream)
-        except Exception as error:
-            raise LoadError(f"{path}: {type(error).__name__}: {str(error).strip()}") from None
-
-
-def iter_counts(counts: Mapping[str, int]) -> Iterator[str]:
-    width = max(map(len, counts), default=0)
-    for name, rows in counts.items():
-        yield f"  {name:<{width}}  {rows:>10,}"
+def load_landing(
+    settings: Settings, connection_params: object = None, since: dt.date | None = None
+) -> dict[str, int]:
+    """Deprecated entry point of orchestration/pipeline.py; remove once it calls load_raw."""
+    days = None if since is None else [day for day in landing_days(settings.landing_dir) if day >= since]
+    return load_raw(settings, days, run_id=f"pipeline-{uuid.uuid4().hex[:12]}").rows
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("load", help="load the landing zone into Postgres schema raw (COPY)")
-    since_help = "only landing days >= YYYY-MM-DD, replacing them (default: every day, replacing all)"
-    parser.add_argument("--since", type=dt.date.fromisoformat, default=None, help=since_help)
+    parser = subparsers.add_parser(
+        "load",
+        help="validate the landing zone and load it into the warehouse's schema raw (broken files left out)",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--days",
+        type=_days,
+        default=None,
+        help="only these landing days, comma-separated YYYY-MM-DD (replaced)",
+    )
+    scope.add_argument(
+        "--since", type=dt.date.fromisoformat, default=None, help="only landing days >= YYYY-MM-DD"
+    )
     parser.set_defaults(func=run)
 
 
+def _days(text: str) -> list[dt.date]:
+    return [dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+
+
 def run(args: argparse.Namespace) -> int:
+    """Exit 0: everything loaded; 1: files were rejected (the rest loaded) or the load failed."""
     settings = load_settings()
-    started = time.perf_counter()
+    days = args.days
+    if args.since is not None:
+        days = [day for day in landing_days(settings.landing_dir) if day >= args.since]
     try:
-        counts = load_landing(settings, settings.postgres.connection_params(), since=args.since)
+        report = load_raw(settings, days, run_id=f"cli-{uuid.uuid4().hex[:12]}")
+        truth = load_truth(settings)
     except LoadError as error:
         print(f"emporium load: {error}", file=sys.stderr)
         return 1
-    except Exception as error:  # connection refused and the like: one line, no traceback
-        print(f"emporium load: {type(error).__name__}: {str(error).strip()}", file=sys.stderr)
+    except Exception as error:  # connection refused, a locked warehouse and the like: one line, no traceback
+        print(f"emporium load: {type(error).__name__}: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
-    target = f"{settings.postgres.host}:{settings.postgres.port}/{settings.postgres.database}"
-    print(f"loaded {settings.landing_dir} into {target} schema {RAW_SCHEMA}:", flush=True)
-    print("\n".join(iter_counts(counts)))
-    print(f"{sum(counts.values()):,} rows in {time.perf_counter() - started:.1f} s", flush=True)
-    return 0
+    print(report.render(), flush=True)
+    if truth:
+        print(f"truth: {', '.join(f'{name} {rows:,}' for name, rows in truth.items())} rows into raw_truth")
+    return 0 if report.ok else 1

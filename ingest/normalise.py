@@ -1,0 +1,30 @@
+"""Benign variants of a text landing file, normalised before loading: a UTF-8 byte-order mark removed, CRLF
+line ends turned into LF. The normalised copy sits in a staging folder under the same relative path, so the
+engine's reader treats it exactly like a clean file. (Columns in another order need no copy: both engines
+read CSV columns by name.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.landing_zone import LandingFile
+
+BOM = b"\xef\xbb\xbf"
+
+
+def normalised(data: bytes) -> bytes:
+    return data.removeprefix(BOM).replace(b"\r\n", b"\n")
+
+
+def staged_copy(file: LandingFile, staging_dir: Path) -> LandingFile:
+    """The file normalised into `staging_dir/<relative path>`; the same file when nothing needs changing."""
+    if file.entity.fmt == "parquet":
+        return file
+    data = file.path.read_bytes()
+    clean = normalised(data)
+    if clean == data:
+        return file
+    target = staging_dir / file.relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(clean)
+    return LandingFile(file.entity, target, file.relative, file.day)

@@ -1,0 +1,82 @@
+"""Schema `raw` (one text table per entity) and `raw_truth`, the same shape on every engine.
+
+raw.<entity>: the contract's columns in contract order (web_events: `raw_line`, one JSON line), then
+`_source_file` (path relative to the landing root) and `date` (the landing day, YYYY-MM-DD), all text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from emporium.engine import fetch_all
+from generator.entities import Entity
+
+RAW_SCHEMA = "raw"
+TRUTH_SCHEMA = "raw_truth"
+META_COLUMNS = ("_source_file", "date")
+JSON_LINE_COLUMN = "raw_line"
+
+
+class LoadError(RuntimeError):
+    """The load could not run (no landing zone, a table of another shape, ...); names what and why."""
+
+
+def query(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """emporium.engine.fetch_all on the connection itself: a DuckDB cursor() is a second connection, whose
+    statements would escape the load's transaction."""
+    if type(connection).__module__.startswith("psycopg2"):
+        return fetch_all(connection, sql, params)
+    result = connection.execute(sql.replace("%s", "?"), list(params) or None)
+    return [tuple(row) for row in result.fetchall()] if result.description else []
+
+
+def raw_columns(entity: Entity) -> list[str]:
+    """The columns of raw.<entity>, in order."""
+    data = [JSON_LINE_COLUMN] if entity.fmt == "jsonl" else list(entity.columns)
+    return [*data, *META_COLUMNS]
+
+
+def data_columns(entity: Entity) -> list[str]:
+    return raw_columns(entity)[: -len(META_COLUMNS)]
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_list(columns: Collection[str]) -> str:
+    return ", ".join(ident(c) for c in columns)
+
+
+def existing_columns(connection: Any, schema: str, table: str) -> list[str]:
+    rows = query(
+        connection,
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+        " order by ordinal_position",
+        (schema, table),
+    )
+    return [name for (name,) in rows]
+
+
+def prepare_table(connection: Any, schema: str, table: str, columns: list[str], *, replace: bool) -> None:
+    """Make `schema.table` exist with exactly these text columns; `replace` empties it (a full reload)."""
+    query(connection, f"create schema if not exists {schema}")
+    existing = existing_columns(connection, schema, table)
+    if existing == columns:
+        if replace:
+            query(connection, f"delete from {schema}.{ident(table)}")
+        return
+    if existing and not replace:
+        raise LoadError(f"{schema}.{table} has columns {existing}, the contract {columns}: reload every day")
+    query(connection, f"drop table if exists {schema}.{ident(table)}")
+    query(
+        connection, f"create table {schema}.{ident(table)} ({', '.join(f'{ident(c)} text' for c in columns)})"
+    )
+
+
+def delete_days(connection: Any, table: str, days: Collection[dt.date]) -> None:
+    if days:
+        listed = ", ".join(f"'{day.isoformat()}'" for day in sorted(days))  # dates: safe to inline
+        query(connection, f'delete from {RAW_SCHEMA}.{ident(table)} where "date" in ({listed})')
