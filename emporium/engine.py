@@ -39,6 +39,9 @@ class Engine:
         finally:
             connection.close()
 
+    def begin(self, connection: Any) -> None:
+        """Open an explicit transaction on a connection from `connect` (a no-op where one is always open)."""
+
     def sqlalchemy_url(self) -> str:
         raise NotImplementedError
 
@@ -63,6 +66,9 @@ class DuckDBEngine(Engine):
         connection = duckdb.connect(str(path), read_only=read_only)
         connection.execute("set enable_progress_bar = false")
         return connection
+
+    def begin(self, connection: Any) -> None:
+        connection.begin()  # the Python client autocommits each statement otherwise
 
     def sqlalchemy_url(self) -> str:
         return f"duckdb:///{self.settings.warehouse_path}"
