@@ -3,10 +3,23 @@
     on_schema_change='fail'
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
--- One row per order line, re-sends collapsed (latest updated_at wins).
--- Incremental: keys with a row landed in the lookback window are rebuilt from all their rows.
+-- One row per order line whose order has arrived, re-sends collapsed (latest updated_at wins). Lines of an
+-- order not (yet) in silver.orders are held in held_order_items instead, until the order lands.
+-- Incremental: keys with a row landed in the window, or whose order landed in it (held lines are released
+-- then), are rebuilt from all their rows.
 with stg_order_items as (
-    {{ rows_of_changed_keys(ref('stg_shop__order_items'), 'order_item_id', cutoff) }}
+    select * from {{ ref('stg_shop__order_items') }}
+    {%- if cutoff is not none %}
+    where order_item_id in (
+        select changed.order_item_id from {{ ref('stg_shop__order_items') }} as changed
+        where
+            changed._landing_date >= {{ cutoff }}
+            or changed.order_id in (
+                select arrived.order_id from {{ ref('orders') }} as arrived
+                where arrived._last_landed_on >= {{ cutoff }}
+            )
+    )
+    {%- endif %}
 ),
 
 conformed as (
@@ -44,7 +57,9 @@ final as (
         updated_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('order_items') }}
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- One row per payment, re-sends collapsed (latest updated_at wins).
+-- One row per payment whose order has arrived, re-sends collapsed (latest updated_at wins). Payments of an
+-- order not (yet) in silver.orders are held in held_payments instead, until the order lands.
 with stg_payments as (
     select * from {{ ref('stg_shop__payments') }}
 ),
@@ -40,7 +41,9 @@ final as (
         updated_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('payments') }}
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- One row per return, latest state (a return is re-sent when its refund is made).
+-- One row per return whose order and order line have arrived, latest state (a return is re-sent when its
+-- refund is made). Returns of an order or line not (yet) in silver are held in held_returns instead.
 with stg_returns as (
     select * from {{ ref('stg_shop__returns') }}
 ),
@@ -42,7 +43,9 @@ final as (
         updated_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('returns') }}
 )
 
 select * from final

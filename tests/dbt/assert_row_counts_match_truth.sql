@@ -1,13 +1,18 @@
 {{ config(tags=['truth']) }}
--- Per entity: landed rows, silver (clean) rows and quarantined rows equal the generator's truth, and
--- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way.
+-- Per entity: landed rows, clean rows and quarantined rows equal the generator's truth, and
+-- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way. Clean rows are the
+-- silver rows plus the rows held for a parent that has not arrived (silver.held_<entity>): clean, waiting.
 {%- set entities = shop_entities().keys() | list %}
+{%- set held_entities = held_parents().keys() | list %}
 with warehouse_counts as (
     {%- for entity in entities %}
         select
             '{{ entity }}' as entity,
             (select count(*) from {{ source('shop', entity) }}) as raw_rows,
-            (select count(*) from {{ ref(entity) }}) as clean_rows,
+            (select count(*) from {{ ref(entity) }})
+            {%- if entity in held_entities %}
+                + (select count(*) from {{ ref('held_' ~ entity) }})
+            {%- endif %} as clean_rows,
             (select count(*) from {{ ref('quarantine_' ~ entity) }}) as quarantined_rows,
             (select count(*) from {{ ref('stg_shop__' ~ entity) }}) as valid_rows
         {{ 'union all' if not loop.last }}

@@ -1,0 +1,77 @@
+{#-
+  Held rows. A child row whose parent has not arrived (the parent's landing file was rejected, or the parent
+  lands later) is neither failed nor lost: its silver model leaves it out (so relationships hold) and
+  silver.held_<entity> shows it, until the build in which the parent arrives releases it.
+  held_parents(): per child entity its parents, checked in this order: [child column, parent model, key].
+-#}
+{% macro held_parents() -%}
+    {{ return({
+        'order_items': [['order_id', 'orders', 'order_id']],
+        'payments': [['order_id', 'orders', 'order_id']],
+        'returns': [['order_id', 'orders', 'order_id'], ['order_item_id', 'order_items', 'order_item_id']],
+    }) }}
+{%- endmacro %}
+
+{#- Predicate: every parent of the (current) row is in silver. -#}
+{% macro parents_present(entity) -%}
+    {%- for column, model, parent_key in held_parents()[entity] %}
+        {{ column }} in (select {{ parent_key }} from {{ ref(model) }}){{ ' and' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
+  The whole select of silver.held_<entity>: the current state of every key whose current row waits for a
+  parent (latest updated_at wins, as in the silver model), bronze-typed, with held_reason, the first missing
+  parent (parent_entity, parent_key) and the held row's landing day and file.
+-#}
+{% macro held_rows(entity) -%}
+    {%- set columns = shop_entity(entity) | map(attribute='name') | list -%}
+    {%- set key = columns[0] -%}
+    {%- set parents = held_parents()[entity] -%}
+with stg_rows as (
+    select * from {{ ref('stg_shop__' ~ entity) }}
+),
+
+waiting_keys as (
+    select distinct {{ key }}
+    from stg_rows
+    where not ({{ parents_present(entity) }})
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by {{ key }} order by updated_at desc, _landing_date desc, _source_file desc
+        ) as row_rank,
+        max(_landing_date) over (partition by {{ key }}) as _last_landed_on,
+        case
+        {%- for column, model, parent_key in parents %}
+            when {{ column }} not in (select {{ parent_key }} from {{ ref(model) }}) then '{{ model }}'
+        {%- endfor %}
+        end as parent_entity
+    from stg_rows
+    where {{ key }} in (select waiting_keys.{{ key }} from waiting_keys)
+),
+
+final as (
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        'waiting_for_parent' as held_reason,
+        parent_entity,
+        case parent_entity
+        {%- for column, model, parent_key in parents %}
+            when '{{ model }}' then {{ column }}
+        {%- endfor %}
+        end as parent_key,
+        _landing_date,
+        _source_file,
+        _last_landed_on
+    from ranked
+    where row_rank = 1 and parent_entity is not null
+)
+
+select * from final
+{%- endmacro %}
