@@ -8,7 +8,9 @@ from pathlib import Path
 from emporium.config import Settings, load_settings
 from orchestration import cli
 
-TINY = {"scale": "0.01", "days": "40", "seed": "42"}
+# 120 days: the churn feature mart has two as-of dates with a label (2025-02-01, 2025-03-01: the label
+# needs 60 days after its as-of date); the drift day (2025-03-01) lies inside, after the campaign
+TINY = {"scale": "0.01", "days": "120", "seed": "42", "drift_day": "59"}
 TINY_RUN_ID = "tiny"  # the gate run that builds the shared tiny warehouse
 
 
@@ -23,6 +25,7 @@ def settings_for(data_dir: Path, **overrides: str) -> Settings:
 
 def generate(landing_dir: Path, seeds_dir: Path, days: str = TINY["days"]) -> None:
     args = ["generate", "--scale", TINY["scale"], "--days", days, "--seed", TINY["seed"]]
+    args += ["--drift-day", TINY["drift_day"]]
     code = cli.main([*args, "--out", str(landing_dir), "--seeds-dir", str(seeds_dir), "--quiet"])
     assert code == 0, "the generator failed"
 

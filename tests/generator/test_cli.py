@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gen_support import file_hashes
+
 from generator.cli import main
+from tests import support
 
 
 def _manifest(out: Path) -> dict[str, object]:
@@ -36,3 +39,12 @@ def test_drift_day_accepts_a_date(tmp_path: Path) -> None:
     args = ["generate", "--scale", "0.01", "--days", "2", "--drift-day", "2025-03-01", "--quiet"]
     main([*args, "--out", str(out), "--seeds-dir", str(tmp_path / "seeds")])
     assert _manifest(out)["drift_date"] == "2025-03-01"
+
+
+def test_the_suites_tiny_world_is_the_one_these_tests_check(tiny: Path, tmp_path: Path) -> None:
+    """tests/support.generate (what every warehouse test builds from) writes exactly the `tiny` fixture's
+    zone: a labelled feature-mart grid, both campaign arms and the drift day all inside its horizon."""
+    support.generate(tmp_path / "landing", tmp_path / "seeds")
+    assert file_hashes(tmp_path / "landing") == file_hashes(tiny)
+    manifest = _manifest(tiny)
+    assert manifest["drift_date"] == "2025-03-01" < manifest["end_date"] == "2025-04-30"

@@ -31,6 +31,10 @@ def test_another_seed_changes_the_data(landing: Path, tmp_path: Path) -> None:
 
 def test_append_equals_a_longer_generate(landing: Path, appended: Path) -> None:
     assert file_hashes(appended) == file_hashes(landing)
+    # the comparison covers a drifted stretch and an as-of date's churn truth
+    labels = (appended / "_truth" / "churn_labels.csv").read_text().splitlines()
+    assert len(labels) > 100 and labels[1].split(",")[1] == "2025-02-01"
+    assert (appended / "_truth" / "daily_profile.csv").read_text().count(",true\n") == PARAMS.days - 25
 
 
 def test_generate_replaces_the_previous_zone(tmp_path: Path) -> None:

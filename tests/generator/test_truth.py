@@ -165,7 +165,7 @@ def test_experiment_campaign_and_drift_truth(landing: Path) -> None:
         naive["difference"], abs=1e-5
     )
     assert naive["difference"] > 0 and campaign["true_uplift"] == 0.06
-    assert drift["drift_date"] == manifest["drift_date"] == "2025-08-08"
+    assert drift["drift_date"] == manifest["drift_date"] == "2025-01-26"
     churn = truth_csv(landing, "customer_churn.csv")
     assert len(churn) == len({str(r["customer_id"]) for r in valid_rows(landing, "customers", "customer_id")})
     assert all((r["churned"] == "true") == bool(r["churned_on"]) for r in churn)

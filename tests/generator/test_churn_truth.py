@@ -1,0 +1,117 @@
+"""The churn-label truth: same label as the feature mart, every (customer, as_of_date) of its grid, the
+realised label from the landing files, and probabilities that a Monte-Carlo of the process reproduces."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from gen_landing_io import truth_csv, valid_rows
+from gen_support import TINY_PARAMS
+
+from emporium.config import PROJECT_ROOT
+from generator.config import Params
+from generator.labels import CHURN_HORIZON_DAYS, CHURN_LABEL_COLUMN, as_of_days
+from generator.pools import build_pools
+from generator.simulate.churn_oracle import no_order_probability
+from generator.simulate.world import Simulation
+
+MART = PROJECT_ROOT / "models" / "gold" / "ml" / "fm_customer_churn_features.sql"
+
+
+def _day(value: object) -> str:
+    return str(value)[:10]
+
+
+def test_the_mart_uses_the_generators_label_definition() -> None:
+    sql = MART.read_text(encoding="utf-8")
+    window = re.search(r"count_in_window\('fct_orders', 'ordered_at', '(\w+)', days_after=(\d+)\)", sql)
+    assert window, "the mart's label window (orders counted after as_of_date) was not found"
+    assert int(window.group(2)) == CHURN_HORIZON_DAYS
+    cutoff = re.search(r"as_of_date \+ (\d+) > data_range\.last_day \+ 1 then null", sql)
+    assert cutoff and int(cutoff.group(1)) == CHURN_HORIZON_DAYS
+    assert f"= 0\n        end as boolean) as {CHURN_LABEL_COLUMN}" in sql  # true = no order in the window
+    grid = "where dim_date.day_of_month = 1 and dim_date.date_day > data_range.first_day"
+    assert grid in sql
+
+
+def test_labels_cover_the_mart_grid(tiny: Path) -> None:
+    rows = truth_csv(tiny, "churn_labels.csv")
+    first_seen: dict[int, str] = {}
+    for r in valid_rows(tiny, "customers", "customer_id"):
+        cid, stamp = int(str(r["customer_id"])), str(r["updated_at"])
+        first_seen[cid] = min(first_seen.get(cid, stamp), stamp)
+    grid = [TINY_PARAMS.date_of(d).isoformat() for d in as_of_days(TINY_PARAMS.start_date, TINY_PARAMS.days)]
+    assert grid == ["2025-02-01", "2025-03-01", "2025-04-01"]
+    by_date: dict[str, set[int]] = defaultdict(set)
+    for r in rows:
+        by_date[r["as_of_date"]].add(int(r["customer_id"]))
+    assert sorted(by_date) == grid
+    for as_of, customers in by_date.items():  # the mart's customers: first version before as_of_date
+        assert customers == {c for c, stamp in first_seen.items() if stamp < as_of}, as_of
+    assert len(rows) == sum(len(c) for c in by_date.values())  # one row per (customer, as_of_date)
+
+
+def test_realised_label_matches_the_orders_and_the_truth_ranks_it(tiny: Path) -> None:
+    order_days: dict[int, list[str]] = defaultdict(list)
+    for r in valid_rows(tiny, "orders", "order_id"):
+        order_days[int(str(r["customer_id"]).strip())].append(_day(r["ordered_at"]))
+    end = TINY_PARAMS.end_date
+    labelled: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for r in truth_csv(tiny, "churn_labels.csv"):
+        as_of = dt.date.fromisoformat(r["as_of_date"])
+        until = (as_of + dt.timedelta(days=CHURN_HORIZON_DAYS)).isoformat()
+        if as_of + dt.timedelta(days=CHURN_HORIZON_DAYS) > end + dt.timedelta(days=1):
+            assert r[CHURN_LABEL_COLUMN] == "", r  # the window passes the data's end: no label (as the mart)
+            continue
+        bought = any(r["as_of_date"] <= d < until for d in order_days[int(r["customer_id"])])
+        assert r[CHURN_LABEL_COLUMN] == ("false" if bought else "true"), r
+        probability = float(r["churn_probability"])
+        assert 0.0 <= probability <= 1.0 and (r["stopped_visiting"] == "false" or probability == 1.0)
+        labelled[r["as_of_date"]].append((probability, not bought))
+    assert sorted(labelled) == ["2025-02-01", "2025-03-01"]  # the tiny world's mart has two labelled dates
+    for rows in labelled.values():
+        p, y = np.array([x for x, _ in rows]), np.array([x for _, x in rows])
+        assert 0.2 < y.mean() < 0.8  # both label values, plenty of each
+        assert abs(p.mean() - y.mean()) < 0.08  # calibrated on average (a few hundred customers)
+        assert _auc(p, y) > 0.7  # the oracle ranks churners first
+
+
+def _auc(score: np.ndarray, label: np.ndarray) -> float:
+    order = np.argsort(score, kind="stable")
+    ranks = np.empty(len(score))
+    ranks[order] = np.arange(1, len(score) + 1)
+    positives = int(label.sum())
+    negatives = len(label) - positives
+    return float((ranks[label].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def test_churn_truth_matches_a_monte_carlo_of_the_process() -> None:
+    """From one state at as-of day 10 (before the confounded campaign, inside the experiment, 20 days
+    before the drift), REPLICATES independent futures of the generator's own day loop. Tolerance: the
+    count of customers without an order, summed over replicates, is within 4 standard deviations
+    (sum of p(1-p)) of what the truth predicts, overall and in each fifth of the truth's range, and each
+    fifth's mean is within 0.03."""
+    day, replicates = 10, 40
+    params = Params(seed=5, scale=0.02, days=day + CHURN_HORIZON_DAYS, drift_date=dt.date(2025, 1, 31))
+    sim = Simulation(params, build_pools(params.seed))
+    sim.run(range(day))
+    st = sim.state
+    truth = no_order_probability(st.cust, st.pending.returns, st.pending.tickets, day, params)
+    n = st.cust.n
+    no_order = np.zeros(n)
+    for replicate in range(replicates):
+        future = sim.fork(day, replicate)
+        future.run(range(day, day + CHURN_HORIZON_DAYS))
+        no_order += future.state.cust.last_order_day[:n] < day
+    alive = st.cust.churned_day[:n] < 0
+    p, hits = truth[alive], no_order[alive]
+    assert len(p) > 500 and 0.2 < p.mean() < 0.8
+    fifths = np.digitize(p, np.quantile(p, [0.2, 0.4, 0.6, 0.8]))
+    for group in [np.ones(len(p), bool), *(fifths == k for k in range(5))]:
+        expected, sd = replicates * p[group].sum(), np.sqrt(replicates * (p[group] * (1 - p[group])).sum())
+        assert abs(hits[group].sum() - expected) < 4 * sd
+        assert abs(hits[group].mean() / replicates - p[group].mean()) < 0.03
