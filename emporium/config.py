@@ -49,6 +49,7 @@ class Settings:
     seeds_dir: Path
     dbt_target: str
     dbt_target_path: Path  # dbt artifacts (manifest, run results); separate per warehouse in tests
+    dagster_home: Path  # Dagster's instance: run storage, event log, schedules (DAGSTER_HOME)
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
 
     @property
@@ -77,6 +78,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         seeds_dir=_path(env, "EMPORIUM_SEEDS_DIR", PROJECT_ROOT / "seeds"),
         dbt_target=env.get("DBT_TARGET", "duckdb"),
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
+        dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         postgres=_postgres(env),
     )
 
@@ -94,19 +96,26 @@ def _postgres(env: dict[str, str]) -> PostgresSettings:
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment for a dbt subprocess: the settings above, absolute, and telemetry off."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "EMPORIUM_LANDING_DIR": str(settings.landing_dir),
-            "EMPORIUM_WAREHOUSE_PATH": str(settings.warehouse_path),
-            "DBT_TARGET": settings.dbt_target,
-            **settings.postgres.env(),
-            "DBT_PROFILES_DIR": str(settings.profiles_dir),
-            "DBT_PROJECT_DIR": str(settings.project_dir),
-            "DBT_TARGET_PATH": str(settings.dbt_target_path),
-            "DBT_LOG_PATH": str(settings.dbt_target_path.parent / "logs"),
-            "DBT_SEND_ANONYMOUS_STATISTICS": "false",
-            "DO_NOT_TRACK": "1",
-        }
-    )
-    return env
+    return {
+        **os.environ,
+        **settings_env(settings),
+        "DBT_PROFILES_DIR": str(settings.profiles_dir),
+        "DBT_PROJECT_DIR": str(settings.project_dir),
+        "DBT_LOG_PATH": str(settings.dbt_target_path.parent / "logs"),
+        "DBT_SEND_ANONYMOUS_STATISTICS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The variables that make `load_settings()` in another process (or dbt) see these settings."""
+    return {
+        "EMPORIUM_DATA_DIR": str(settings.data_dir),
+        "EMPORIUM_LANDING_DIR": str(settings.landing_dir),
+        "EMPORIUM_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "EMPORIUM_SEEDS_DIR": str(settings.seeds_dir),
+        "DBT_TARGET": settings.dbt_target,
+        "DBT_TARGET_PATH": str(settings.dbt_target_path),
+        "DAGSTER_HOME": str(settings.dagster_home),
+        **settings.postgres.env(),
+    }

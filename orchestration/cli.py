@@ -9,10 +9,9 @@ import sys
 # subcommand modules; each exposes `register(subparsers)` which sets `func(args) -> int` on its parser
 COMMAND_MODULES = (
     "generator.cli",
-    "orchestration.pipeline",
     "quality.cli",
     "ingest.raw_load",
-    "emporium.governance",
+    "orchestration.commands",
 )
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny generated world, DuckDB warehouses built from it by dbt, a throwaway Postgres."""
+"""Shared fixtures: a tiny generated world, warehouses built from it through the Dagster asset graph (once per
+session where a test only reads), a throwaway Postgres."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from emporium.config import PROJECT_ROOT, Settings
-from tests.support import TINY_RUN_ID, generate, postgres_settings, settings_for
+from orchestration.runner import RunOutcome
+from tests.support import build, generate, postgres_settings, settings_for
 
 PG_BIN = Path(os.environ.get("EMPORIUM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -29,21 +31,28 @@ def tiny_landing(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def build_warehouse() -> Callable[[Settings, bool], None]:
-    from orchestration.pipeline import build
+    """Build a warehouse through Dagster (every asset but the generator's, gates included); fails the test
+    when the run fails. full_refresh=False rebuilds every landing day incrementally."""
 
     def _build(settings: Settings, full_refresh: bool = True) -> None:
-        build(settings, full_refresh=full_refresh)
+        outcome = build(settings, full_refresh=full_refresh)
+        assert outcome.success, outcome.render()
 
     return _build
 
 
 @pytest.fixture(scope="session")
-def tiny_warehouse(tiny_landing: Settings) -> Settings:
-    """The tiny landing zone built exactly as the main job builds it: `dbt build` per layer (tests included)
-    on DuckDB, each layer's Great Expectations gate before the next (run id `tiny`); a failed gate fails here."""
-    from orchestration.pipeline import build, run_gate_step
+def tiny_run(tiny_landing: Settings) -> RunOutcome:
+    """The tiny landing zone built exactly as the main job builds it: one Dagster run of the asset graph (raw
+    load, dbt seeds/bronze/silver/snapshots/gold with their tests as checks, the Great Expectations gates as
+    blocking checks between the layers) on DuckDB."""
+    return build(tiny_landing, full_refresh=True)
 
-    build(tiny_landing, full_refresh=True, gate=run_gate_step, run_id=TINY_RUN_ID)
+
+@pytest.fixture(scope="session")
+def tiny_warehouse(tiny_landing: Settings, tiny_run: RunOutcome) -> Settings:
+    """Settings of the tiny warehouse; a failed build fails here."""
+    assert tiny_run.success, tiny_run.render()
     return tiny_landing
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 from emporium.config import Settings, load_settings
 from orchestration import cli
+from orchestration.runner import RunOutcome, materialize_warehouse
 
 # 120 days: the churn feature mart has two as-of dates with a label (2025-02-01, 2025-03-01: the label
 # needs 60 days after its as-of date); the drift day (2025-03-01) lies inside, after the campaign
 TINY = {"scale": "0.01", "days": "120", "seed": "42", "drift_day": "59"}
-TINY_RUN_ID = "tiny"  # the gate run that builds the shared tiny warehouse
 
 
 def settings_for(data_dir: Path, **overrides: str) -> Settings:
     # Paths derive from data_dir unless overridden, whatever the calling shell exports.
-    derived = ("EMPORIUM_LANDING_DIR", "EMPORIUM_WAREHOUSE_PATH")
+    derived = ("EMPORIUM_LANDING_DIR", "EMPORIUM_WAREHOUSE_PATH", "DAGSTER_HOME")
     env = {k: v for k, v in os.environ.items() if k not in derived}
     env |= {"EMPORIUM_DATA_DIR": str(data_dir), "DBT_TARGET": "duckdb"}
     env["DBT_TARGET_PATH"] = str(data_dir / "target")
@@ -37,3 +38,39 @@ def postgres_settings(
     (e.g. EMPORIUM_PG_DATABASE for a database of one's own on that server)."""
     env = {**pg_env, **overrides}
     return settings_for(data_dir, DBT_TARGET="postgres", EMPORIUM_LANDING_DIR=str(landing_dir), **env)
+
+
+def build(
+    settings: Settings, *, full_refresh: bool = True, window: tuple[dt.date, dt.date] | None = None
+) -> RunOutcome:
+    """One in-process Dagster run of every warehouse asset over `window` (default: every landing day)."""
+    return materialize_warehouse(settings, window=window, full_refresh=full_refresh)
+
+
+# Columns that record when a row was loaded, not what it says.
+LOAD_TIME_COLUMNS = {"_loaded_at"}
+
+
+def gold_differences(left: Path, right: Path) -> dict[str, int]:
+    """Rows in one DuckDB warehouse's gold table and not the other's (both directions, duplicates counted)."""
+    import duckdb
+
+    differences: dict[str, int] = {}
+    with duckdb.connect(str(left), read_only=True) as connection:
+        connection.execute(f"attach '{right}' as other (read_only)")
+        tables = [t for (t,) in connection.execute(
+            "select table_name from information_schema.tables"
+            " where table_catalog = current_database() and table_schema = 'gold' order by 1"
+        ).fetchall()]  # fmt: skip
+        for table in tables:
+            columns = [c for (c,) in connection.execute(
+                "select column_name from information_schema.columns where table_catalog = current_database()"
+                " and table_schema = 'gold' and table_name = ? order by ordinal_position", [table]
+            ).fetchall() if c not in LOAD_TIME_COLUMNS]  # fmt: skip
+            select = ", ".join(f'"{c}"' for c in columns)
+            here, there = f"select {select} from gold.{table}", f"select {select} from other.gold.{table}"
+            (count,) = connection.execute(
+                f"select count(*) from (({here} except all {there}) union all ({there} except all {here}))"
+            ).fetchone()
+            differences[table] = count
+    return differences

@@ -1,0 +1,115 @@
+"""The application's own subcommands: `run` (the main job, through Dagster), `summary`, `purge`, `dev`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+from emporium.config import Settings, load_settings, settings_env
+
+# exit codes of `emporium run`
+OK, FAILED, FILES_REJECTED = 0, 1, 3
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser(
+        "run", help="generate a world, then materialise the asset graph (raw, bronze, silver, gold, gates)"
+    )
+    run.add_argument("--scale", type=float, default=0.1)
+    run.add_argument("--days", type=int, default=365)
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--skip-generate", action="store_true", help="build from the existing landing zone")
+    run.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    run.add_argument("--start", type=dt.date.fromisoformat, help="first landing day to build (default: all)")
+    run.add_argument("--end", type=dt.date.fromisoformat, help="last landing day to build (default: --start)")
+    run.set_defaults(func=run_main_job)
+
+    summary = subparsers.add_parser("summary", help="rows per layer, quarantine, revenue vs truth")
+    summary.set_defaults(func=lambda args: print_summary(load_settings()))
+
+    purge = subparsers.add_parser("purge", help="erase one customer's personal data from every layer")
+    purge.add_argument("customer_id", type=int)
+    purge.set_defaults(func=run_purge)
+
+    dev = subparsers.add_parser(
+        "dev", help="the Dagster UI on 127.0.0.1 (dagster dev), DAGSTER_HOME under data/"
+    )
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=run_dev)
+
+
+def run_main_job(args: argparse.Namespace) -> int:
+    from orchestration.runner import generate, materialize_warehouse
+
+    settings = load_settings()
+    started = time.perf_counter()
+    if not args.skip_generate:
+        outcome = generate(settings, scale=args.scale, days=args.days, seed=args.seed)
+        print(outcome.render(), flush=True)
+        if not outcome.success:
+            return FAILED
+    window = None
+    if args.start:
+        window = (args.start, args.end or args.start)
+    full_refresh = args.full_refresh or not args.skip_generate
+    outcome = materialize_warehouse(settings, window=window, full_refresh=full_refresh)
+    print(outcome.render(), flush=True)
+    if not outcome.success:
+        print("emporium run: the run failed; see the failed steps and checks above", file=sys.stderr)
+        return FAILED
+    code = print_summary(settings)
+    print(f"\nfinished in {time.perf_counter() - started:.1f} s", flush=True)
+    rejected = [c for c in outcome.failed_checks if c[1] == "files_accepted"]
+    if rejected:
+        print(
+            f"\n!!! {len(rejected)} raw source(s) had landing files REJECTED: they were left out and recorded in"
+            " quality.rejected_files; re-send corrected files and the landing sensor (or `emporium run"
+            " --skip-generate --start DAY`) rebuilds those days.",
+            file=sys.stderr,
+        )
+        return code or FILES_REJECTED
+    return code
+
+
+def print_summary(settings: Settings) -> int:
+    from quality import summary
+
+    report = summary.collect(settings)
+    print(summary.render(report), flush=True)
+    return FAILED if report.revenue_truth is not None and not report.revenue_matches_truth else OK
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    from emporium.dbt import DbtError
+    from emporium.governance import purge_customer
+
+    try:
+        purge_customer(load_settings(), args.customer_id)
+    except (DbtError, ValueError) as error:
+        print(f"emporium purge: {error}", file=sys.stderr)
+        return FAILED
+    print(
+        f"customer {args.customer_id} erased; landing files keep it until their retention window", flush=True
+    )
+    return OK
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    from orchestration.instance import prepare_home
+
+    settings = load_settings()
+    prepare_home(settings)
+    env = {**os.environ, **settings_env(settings)}
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+    ]
+    command += ["--host", "127.0.0.1", "--port", str(args.port)]
+    print(f"Dagster UI: http://127.0.0.1:{args.port}  (DAGSTER_HOME={settings.dagster_home})", flush=True)
+    return subprocess.call(command, env=env, cwd=settings.project_dir)

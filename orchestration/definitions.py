@@ -1,0 +1,32 @@
+"""The Dagster code location: one asset graph from the landing files to gold, joined from its domains.
+
+    DAGSTER_HOME=data/dagster .venv/bin/dagster dev -m orchestration.definitions   # or: emporium dev
+
+ingest (landing files, raw load) -> warehouse (dbt: seeds, bronze, silver, snapshots, gold + ml) with
+quality (Great Expectations gates between the layers) -> later: ml, serving, dashboards.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.automation import daily_newest_partition, landing_files
+from orchestration.ingest import INGEST_ASSETS
+from orchestration.quality import GATES
+from orchestration.resources import EmporiumResource, dbt_resource
+from orchestration.warehouse import DBT_ASSETS
+
+
+def build_definitions(overrides: dict[str, str] | None = None) -> dg.Definitions:
+    """The definitions, with settings from the environment, `overrides` winning (tests use a scratch folder)."""
+    return dg.Definitions(
+        assets=[*INGEST_ASSETS, *DBT_ASSETS],
+        asset_checks=[*GATES],
+        sensors=[landing_files],
+        schedules=[daily_newest_partition],
+        resources={"emporium": EmporiumResource(overrides=overrides or {}), "dbt": dbt_resource()},
+        executor=dg.in_process_executor,  # one step at a time: DuckDB has one writer
+    )
+
+
+defs = build_definitions()

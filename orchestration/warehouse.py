@@ -1,0 +1,186 @@
+"""The dbt project as Dagster assets (dagster-dbt): every seed, model and snapshot an asset, every dbt test
+an asset check (error severity blocks downstream assets).
+
+Asset keys are `<warehouse schema>/<name>`: the dbt folder, the schema and the key prefix agree (`bronze/
+stg_shop__orders`, `silver/orders`, `gold/fct_orders`, `ml/fm_customer_churn_features`, `seeds/countries`,
+`snapshots/snap_customers`; the dbt sources map to `raw/<entity>` and `raw_truth/<name>`, the assets the
+raw load writes). One op per layer, so each layer's Great Expectations gate (orchestration/quality.py) runs
+between two layers and can stop the next one. Layers are partitioned by landing day; seeds (reference
+data) and snapshots (SCD2 as of each run) are not.
+"""
+
+import fcntl
+import json
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from emporium.config import PROJECT_ROOT, load_settings
+from emporium.dbt import dbt_executable
+from orchestration.instance import WAREHOUSE_POOL
+from orchestration.partitions import is_full_refresh, landing_days, single_run, window
+from orchestration.resources import EmporiumResource, dbt_environment
+
+MANIFEST_DIR = PROJECT_ROOT / "target" / "dagster-manifest"
+# What the manifest is parsed from: any change here makes the next definitions load re-parse.
+DBT_INPUTS = (
+    "dbt_project.yml",
+    "profiles",
+    "models",
+    "macros",
+    "seeds",
+    "snapshots",
+    "tests/dbt",
+    "analyses",
+)
+
+
+def _newest_input_mtime() -> float:
+    newest = 0.0
+    for name in DBT_INPUTS:
+        path = PROJECT_ROOT / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        newest = max([newest, *(f.stat().st_mtime for f in files)])
+    return newest
+
+
+def prepare_manifest() -> Path:
+    """target/dagster-manifest/manifest.json, re-parsed with `dbt parse` when any dbt input is newer.
+
+    The definitions need the manifest to exist when they load; dagster-dbt prepares it only under
+    `dagster dev`, so the project prepares it itself (under a lock: two processes may load at once)."""
+    MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
+    manifest = MANIFEST_DIR / "manifest.json"
+    with (MANIFEST_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
+            return manifest
+        # parse needs a profile but no connection; an empty scratch path keeps it away from real data
+        env = {
+            "DBT_TARGET_PATH": str(MANIFEST_DIR),
+            "EMPORIUM_WAREHOUSE_PATH": str(MANIFEST_DIR / "parse.duckdb"),
+        }
+        settings = load_settings()
+        from emporium.config import dbt_env
+
+        result = subprocess.run(
+            [dbt_executable(), "parse", "--profiles-dir", str(settings.profiles_dir), "--no-partial-parse"],
+            cwd=PROJECT_ROOT,
+            env={**dbt_env(settings), **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"`dbt parse` failed, the dbt project does not load:\n{result.stdout[-4000:]}")
+    return manifest
+
+
+class EmporiumTranslator(DagsterDbtTranslator):
+    """Keys and groups from the warehouse schema each node lives in; a model also depends on the seeds its
+    tests compare it with (e.g. silver.orders' channel codes against seeds.channels), so the seeds are
+    built before the layer whose tests read them."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["schema"]
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        seeds = _seeds_read_by_tests(manifest).get(unique_id, ())
+        known = {dep.asset_key for dep in spec.deps}
+        extra = [self.get_asset_key(manifest["nodes"][seed]) for seed in seeds]
+        return spec.merge_attributes(deps=[key for key in extra if key not in known]) if extra else spec
+
+
+def _tests_by_key(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, tuple[str, ...]]:
+    """asset key -> the names of the dbt tests attached to that node (dagster-dbt's checks on it)."""
+    tests: dict[dg.AssetKey, list[str]] = {}
+    for node in manifest["nodes"].values():
+        attached = node.get("attached_node")
+        if node["resource_type"] == "test" and attached in manifest["nodes"]:
+            tests.setdefault(TRANSLATOR.get_asset_key(manifest["nodes"][attached]), []).append(node["name"])
+    return {key: tuple(sorted(names)) for key, names in tests.items()}
+
+
+def _seeds_read_by_tests(manifest: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """model unique_id -> the seeds the tests attached to it depend on."""
+    seeds: dict[str, set[str]] = {}
+    for node in manifest["nodes"].values():
+        attached = node.get("attached_node")
+        if node["resource_type"] == "test" and attached:
+            parents = node["depends_on"]["nodes"]
+            seeds.setdefault(attached, set()).update(p for p in parents if p.startswith("seed."))
+    return {model: tuple(sorted(found)) for model, found in seeds.items()}
+
+
+TRANSLATOR = EmporiumTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
+MANIFEST = prepare_manifest()
+TESTS_BY_KEY = _tests_by_key(json.loads(MANIFEST.read_text(encoding="utf-8")))
+
+
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    emporium: EmporiumResource,
+    *,
+    partitioned: bool,
+    runs_truth_tests: bool,
+) -> Iterator[Any]:
+    """`dbt build` of this op's (selected) nodes; a partitioned run passes its landing-day range."""
+    settings = emporium.settings()
+    args = ["build"]
+    days = window(context) if partitioned else None
+    if days is not None:
+        args += [
+            "--vars",
+            json.dumps({"landing_start": days[0].isoformat(), "landing_end": days[1].isoformat()}),
+        ]
+    if is_full_refresh(context):
+        args.append("--full-refresh")
+    # Each test runs with the node it is attached to (its Dagster check), not with whichever op builds one of
+    # its parents first (dbt's eager indirect selection), so no test reads a layer that is not built yet.
+    tests = sorted({name for key in context.selected_asset_keys for name in TESTS_BY_KEY.get(key, ())})
+    args += ["--indirect-selection", "empty"]
+    if tests:
+        args += ["--select", " ".join(tests)]  # one value: dagster-dbt folds it into its own selection
+    # The truth reconciliation tests (singular, tag truth) read several layers: they run with the last one,
+    # and not at all on real data, which has no planted truth.
+    if runs_truth_tests and settings.truth_dir.exists():
+        args += ["--select", "tag:truth"]
+    with dbt_environment(settings):
+        invocation = dbt.cli(args, context=context, target_path=settings.dbt_target_path / context.op.name)
+    yield from invocation.stream()
+
+
+def _layer_assets(
+    name: str, select: str, *, partitioned: bool, runs_truth_tests: bool = False
+) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=MANIFEST,
+        select=select,
+        name=name,
+        dagster_dbt_translator=TRANSLATOR,
+        partitions_def=landing_days if partitioned else None,
+        backfill_policy=single_run if partitioned else None,
+        pool=WAREHOUSE_POOL,
+    )
+    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, emporium: EmporiumResource):
+        yield from _build(context, dbt, emporium, partitioned=partitioned, runs_truth_tests=runs_truth_tests)
+
+    return _assets
+
+
+seeds = _layer_assets("seeds", "resource_type:seed", partitioned=False)
+bronze = _layer_assets("bronze", "path:models/bronze", partitioned=True)
+silver = _layer_assets("silver", "path:models/silver", partitioned=True)
+snapshots = _layer_assets("snapshots", "resource_type:snapshot", partitioned=False)
+gold = _layer_assets("gold", "path:models/gold", partitioned=True, runs_truth_tests=True)
+
+DBT_ASSETS = (seeds, bronze, silver, snapshots, gold)
