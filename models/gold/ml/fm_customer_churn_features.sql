@@ -2,7 +2,8 @@
 -- Churn features, point in time. Grain: one row per (customer_id, as_of_date), as_of_date = every first of
 -- a month after the first day of data up to the last. Every feature reads only rows stamped before as_of_date
 -- (orders count whatever their current status, which may postdate as_of_date); the label reads the 60 days
--- from as_of_date on. Erased customers are left out; no PII.
+-- from as_of_date on. Erased customers are left out; no PII. Label and grid are the landing contract's
+-- (docs/landing-zone.md, generator/labels.py); _truth/churn_labels.csv has each row's true probability.
 with dim_date as (
     select * from {{ ref('dim_date') }}
 ),
