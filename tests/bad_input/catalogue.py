@@ -1,8 +1,11 @@
 """A catalogue of broken landing files, each with what must happen to it.
 
-File-level cases break a whole file: `emporium validate` must stop the run with a message naming the file
-(and line) and the problem. Row-level cases break single rows: bronze must quarantine exactly those rows
-with the named reason, and every good row must still reach silver.
+File-level cases break a whole file: the validator names the file (and line) and the problem; the raw
+load leaves the file out and records it in quality.rejected_files while every other file loads. Benign
+variants (a byte-order mark, CRLF line ends, the contract's columns in another order) are warnings: the
+file loads, normalised, and its rows arrive in bronze exactly as from the clean file. Row-level cases break
+single rows: bronze must quarantine exactly those rows with the named reason, and every good row must still
+reach silver.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def first_value(landing: Path, entity: str, column: str) -> str:
 class FileCase:
     name: str
     mutate: Callable[[Path], Path]  # returns the broken file (or folder)
-    expected: str
+    expected: str  # words of the problem
+    severity: str = "error"  # error: rejected | warn: loads with a warning
 
 
 def _truncate(landing: Path) -> Path:
@@ -81,16 +85,37 @@ def _extra_column(landing: Path) -> Path:
     return path
 
 
-def _reordered_columns(landing: Path) -> Path:
-    path = day_file(landing, "payments")
+def _reordered_columns(landing: Path, day: str = DAY, entity: str = "payments") -> Path:
+    path = day_file(landing, entity, day=day)
     header, rows = csv_rows(path)
     write_csv(path, header[::-1], [row[::-1] for row in rows])
     return path
 
 
-def _windows_line_ends(landing: Path) -> Path:
-    path = day_file(landing, "orders")
+def _windows_line_ends(landing: Path, day: str = DAY, entity: str = "orders") -> Path:
+    path = day_file(landing, entity, day=day)
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return path
+
+
+def _json_bom_crlf(landing: Path, day: str = DAY) -> Path:
+    path = day_file(landing, "web_events", "jsonl", day=day)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    return path
+
+
+def _everything_at_once(landing: Path, day: str) -> Path:
+    """Columns reordered, then a BOM and CRLF line ends on the same file."""
+    _reordered_columns(landing, day, "orders")
+    _windows_line_ends(landing, day, "orders")
+    return _byte_order_mark(landing, day, "orders")
+
+
+def _parquet_reordered(landing: Path, day: str) -> Path:
+    """Parquet columns in another order: not even a warning (Parquet columns are read by name)."""
+    path = day_file(landing, "customers", "parquet", day=day)
+    table = pq.read_table(path)
+    pq.write_table(table.select(table.column_names[::-1]), path)
     return path
 
 
@@ -142,8 +167,8 @@ def _wrong_extension(landing: Path) -> Path:
     return path
 
 
-def _byte_order_mark(landing: Path) -> Path:
-    path = day_file(landing, "campaign_contacts")
+def _byte_order_mark(landing: Path, day: str = DAY, entity: str = "campaign_contacts") -> Path:
+    path = day_file(landing, entity, day=day)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     return path
 
@@ -177,20 +202,39 @@ FILE_CASES = [
     FileCase("wrong delimiter", _semicolons, "wrong delimiter"),
     FileCase("missing column", _drop_column, "missing column(s): quantity"),
     FileCase("extra unknown column", _extra_column, "unknown column(s): loyalty_points"),
-    FileCase("columns reordered", _reordered_columns, "columns out of contract order"),
     FileCase("non-utf-8 bytes", _latin1, "not UTF-8"),
-    FileCase("windows line ends", _windows_line_ends, "CRLF"),
     FileCase("empty file", _empty, "empty file"),
     FileCase("parquet column type changed", _parquet_type_change, "column customer_id has type string"),
     FileCase("parquet column missing", _parquet_missing_column, "missing column(s): unit_price"),
     FileCase("damaged parquet", _parquet_garbage, "not a readable Parquet file"),
     FileCase("unknown source folder", _unknown_source, "not an entity of the contract"),
     FileCase("wrong file extension", _wrong_extension, "unexpected file"),
-    FileCase("byte-order mark", _byte_order_mark, "byte-order mark"),
     FileCase("unterminated quote", _unterminated_quote, "malformed CSV"),
     FileCase("impossible partition date", _impossible_partition, "not a valid date"),
     FileCase("huge field", _huge_field, "huge field"),
+    FileCase("columns reordered", _reordered_columns, "columns in another order", "warn"),
+    FileCase("windows line ends", _windows_line_ends, "CRLF", "warn"),
+    FileCase("byte-order mark", _byte_order_mark, "byte-order mark", "warn"),
+    FileCase("json lines with BOM and CRLF", _json_bom_crlf, "byte-order mark", "warn"),
 ]
+
+
+# ---- benign variants a partner sends sooner or later, on one landing day (the rows must not change)
+
+BENIGN_DAY = "2025-01-04"
+
+
+def make_benign_variants(landing: Path, day: str = BENIGN_DAY) -> list[str]:
+    """Every benign variant at once, each on another entity's file of `day`; returns the files touched."""
+    files = [
+        _windows_line_ends(landing, day, "support_tickets"),
+        _byte_order_mark(landing, day, "order_items"),
+        _reordered_columns(landing, day),
+        _json_bom_crlf(landing, day),
+        _everything_at_once(landing, day),
+        _parquet_reordered(landing, day),
+    ]
+    return [path.relative_to(landing).as_posix() for path in files]
 
 
 # ---- row-level cases: rows appended to good files; bronze quarantines them, good rows stay
