@@ -25,28 +25,69 @@ from generator.simulate.calendar import DAY_SECONDS, day_epoch, demand_factor
 from generator.simulate.customers import CONVERSION, CustomerState, hazard, visit_rate
 
 Schedule = dict[int, list[np.ndarray]]  # day -> customer indices (one entry per event)
+# Matrices are (days of the window x customers): the recursion walks days, each a contiguous row.
 
 
-def _scheduled(schedule: Schedule, rows: np.ndarray, n: int, first_day: int, horizon: int) -> np.ndarray:
-    """(len(rows) x horizon) running count of the events scheduled from first_day on, per customer."""
-    counts = np.zeros((n, horizon), np.int64)
+def _scheduled(
+    schedule: Schedule, position: np.ndarray, first_day: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(columns with events scheduled in the window, their running count per day: days x columns); few
+    customers have any. `position` maps a customer index to its column (-1: none)."""
+    who, offset = [], []
     for day, parts in schedule.items():
         if first_day <= day < first_day + horizon:
-            for who in parts:
-                np.add.at(counts[:, day - first_day], who, 1)
-    return np.cumsum(counts[rows], axis=1)
+            for customers in parts:
+                who.append(position[customers])
+                offset.append(np.full(len(customers), day - first_day))
+    if not who:
+        return np.zeros(0, np.int64), np.zeros((horizon, 0), np.int64)
+    column, at = np.concatenate(who), np.concatenate(offset)
+    keep = column >= 0
+    affected, index = np.unique(column[keep], return_inverse=True)
+    counts = np.zeros((horizon, len(affected)), np.int64)
+    np.add.at(counts, (at[keep], index), 1)
+    return affected, np.cumsum(counts, axis=0)
 
 
-def _no_order(exp_mu: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """The backward recursion over the window's days (columns)."""
-    v = exp_mu[:, -1].copy()
-    for t in range(exp_mu.shape[1] - 2, -1, -1):
-        v = exp_mu[:, t] * (h[:, t] + (1.0 - h[:, t]) * v)
+def _hazard(
+    cust: CustomerState, rows: np.ndarray, returns: Schedule, tickets: Schedule, days: np.ndarray
+) -> np.ndarray:
+    """(days x customers) churn hazard on the path without orders: recency grows day by day; returns and
+    order tickets already scheduled arrive on their days (recomputed for the few customers with any)."""
+    seg, since = cust.segment[rows], days[:, None] - cust.last_order_day[rows][None, :]
+    n_returns, n_tickets, n_orders = (x[rows] for x in (cust.n_returns, cust.n_tickets, cust.n_orders))
+    h = hazard(seg, n_returns, n_tickets, n_orders, since)
+    position = np.full(cust.n, -1)
+    position[rows] = np.arange(len(rows))
+    extra_returns = _scheduled(returns, position, int(days[0]), len(days))
+    extra_tickets = _scheduled(tickets, position, int(days[0]), len(days))
+    moved = np.union1d(extra_returns[0], extra_tickets[0])
+    if len(moved):
+        later = [np.zeros((len(days), len(moved)), np.int64) for _ in range(2)]
+        for running, (affected, counts) in zip(later, (extra_returns, extra_tickets), strict=True):
+            running[:, np.searchsorted(moved, affected)] = counts
+        h[:, moved] = hazard(
+            seg[moved],
+            n_returns[moved] + later[0],
+            n_tickets[moved] + later[1],
+            n_orders[moved],
+            since[:, moved],
+        )
+    return np.minimum(h, 1.0, out=h)
+
+
+def _no_order(no_order_today: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The backward recursion over the window's days."""
+    v = no_order_today[-1].copy()
+    for t in range(len(h) - 2, -1, -1):
+        v *= 1.0 - h[t]
+        v += h[t]
+        v *= no_order_today[t]
     return v
 
 
 def _treatment_odds(cust: CustomerState, rows: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(probability of being in treatment, days of the window the experiment runs)."""
+    """(probability of being in treatment, the window's days the experiment runs)."""
     running = (days >= marketing.EXPERIMENT_START_DAY) & (
         days < marketing.EXPERIMENT_START_DAY + marketing.EXPERIMENT_DAYS
     )
@@ -59,15 +100,16 @@ def _treatment_odds(cust: CustomerState, rows: np.ndarray, days: np.ndarray) -> 
 def _contact_odds(
     cust: CustomerState, rows: np.ndarray, days: np.ndarray, params: Params
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(probability of the uplift pattern, customers x days uplift pattern if contacted)."""
+    """(probability of the uplift pattern, days x customers uplift pattern if contacted)."""
     start = marketing.CONFOUNDED_START_DAY
     if days[0] > start:  # contacts known: the pattern is the customer's own, with certainty
-        return np.ones(len(rows)), cust.uplift_until[rows][:, None] >= days[None, :]
+        pattern = cust.uplift_until[rows][None, :] >= days[:, None]
+        return np.full(len(rows), float(pattern.any())), pattern  # no uplift left: one scenario
     window = (days >= start) & (days < start + marketing.CONFOUNDED_DAYS)
     campaign_start = day_epoch(params.start_date) + start * DAY_SECONDS
     tenure = marketing.tenure_days(cust, rows, campaign_start)
     odds = marketing.contact_propensity(cust.spend_cents[rows], tenure) * cust.opt_in[rows]
-    return odds, np.broadcast_to(window, (len(rows), len(days)))
+    return odds, np.broadcast_to(window[:, None], (len(days), len(rows)))
 
 
 def no_order_probability(
@@ -78,28 +120,31 @@ def no_order_probability(
     days = day + np.arange(horizon)
     drifted = days >= params.drift_day
     demand = np.array([demand_factor(params.date_of(int(d))) for d in days])
-    rows = np.flatnonzero(cust.churned_day[:n] < 0)
-    seg = cust.segment[rows][:, None]
-    sessions = visit_rate(seg, demand[None, :], drifted[None, :])
     device = np.array([drift.mean_device_conversion(bool(x)) for x in drifted])
-    base = CONVERSION[seg] * device[None, :]
-    n_returns = cust.n_returns[rows][:, None] + _scheduled(returns, rows, n, day, horizon)
-    n_tickets = cust.n_tickets[rows][:, None] + _scheduled(tickets, rows, n, day, horizon)
-    since = days[None, :] - cust.last_order_day[rows][:, None]
-    h = np.minimum(hazard(seg, n_returns, n_tickets, cust.n_orders[rows][:, None], since), 1.0)
+    rows = np.flatnonzero(cust.churned_day[:n] < 0)
+    seg = cust.segment[rows]
+    visits = visit_rate(
+        seg[None, :], demand[:, None], drifted[:, None]
+    )  # expected sessions, days x customers
+    base = visits * CONVERSION[seg][None, :] * device[:, None]  # expected orders without effects
+    h = _hazard(cust, rows, returns, tickets, days)
 
     p_treat, running = _treatment_odds(cust, rows, days)
     p_contact, uplifted = _contact_odds(cust, rows, days, params)
+    uplift = marketing.CAMPAIGN_UPLIFT * visits * uplifted if p_contact.any() else None
+    effect = marketing.EXPERIMENT_EFFECT * visits * running[:, None] if p_treat.any() else None
     result = np.zeros(len(rows))
     for treated, w_treat in ((True, p_treat), (False, 1.0 - p_treat)):
         for contacted, w_contact in ((True, p_contact), (False, 1.0 - p_contact)):
             weight = w_treat * w_contact
             if not weight.any():
                 continue
-            rate = base + marketing.EXPERIMENT_EFFECT * (treated & running)[None, :]
-            if contacted:
-                rate = rate + marketing.CAMPAIGN_UPLIFT * uplifted
-            result += weight * _no_order(np.exp(-sessions * rate), h)
+            orders = base.copy()
+            if treated and effect is not None:
+                orders += effect
+            if contacted and uplift is not None:
+                orders += uplift
+            result += weight * _no_order(np.exp(-orders, out=orders), h)
     out = np.ones(n)
     out[rows] = result
     return out

@@ -86,8 +86,8 @@ class CustomerState:
     campaign_id: np.ndarray = field(init=False)  # latest campaign contact, 0 none
     campaign_until: np.ndarray = field(init=False)  # last day that contact counts for
     uplift_until: np.ndarray = field(init=False)  # last day the confounded campaign lifts conversion
-    affinity: np.ndarray = field(init=False)  # (customers x categories) taste, rows sum to 1
-    price_segment: np.ndarray = field(init=False)  # index into preferences.PRICE_SEGMENTS
+    affinity: np.ndarray = field(init=False)  # (customers x categories) taste, rows sum to 1; [-1] anonymous
+    price_segment: np.ndarray = field(init=False)  # index into preferences.PRICE_SEGMENTS; [-1] anonymous
 
     def __post_init__(self) -> None:
         c = self.capacity
@@ -102,8 +102,10 @@ class CustomerState:
         self.variant, self.campaign_id = _zeros(c, np.int64), _zeros(c, np.int64)
         self.campaign_until = np.full(c, -1, dtype=np.int64)
         self.uplift_until = np.full(c, -1, dtype=np.int64)
-        self.affinity = np.zeros((c, preferences.N_CATEGORIES))
-        self.price_segment = _zeros(c, np.int64)
+        # one row more than customers: index -1 (an anonymous visitor) is a flat taste, no price elasticity
+        self.affinity = np.zeros((c + 1, preferences.N_CATEGORIES))
+        self.affinity[-1] = 1.0
+        self.price_segment = np.full(c + 1, preferences.NEUTRAL, dtype=np.int64)
 
     def active_before(self, day: int) -> np.ndarray:
         """Indices of customers who can visit on `day`: signed up earlier and not churned."""
@@ -116,13 +118,6 @@ class CustomerState:
             self.segment[:n], self.n_returns[:n], self.n_tickets[:n], self.n_orders[:n],
             day - self.last_order_day[:n],
         )  # fmt: skip
-
-    def tastes(self, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(affinity rows, price segment) per entry of `who`; -1 (anonymous) gets no taste."""
-        known = who >= 0
-        c = np.maximum(who, 0)
-        affinity = np.where(known[:, None], self.affinity[c], 1.0)
-        return affinity, np.where(known, self.price_segment[c], preferences.NEUTRAL)
 
 
 def hazard(

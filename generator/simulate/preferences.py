@@ -54,15 +54,24 @@ class Shelf:
         self.cum = np.concatenate([np.zeros((len(PRICE_SEGMENTS), 1)), np.cumsum(weight, axis=1)], axis=1)
         self.mass = self.cum[:, self.hi] - self.cum[:, self.lo]  # (segments x categories)
 
-    def pick(self, rng: np.random.Generator, affinity: np.ndarray, segment: np.ndarray) -> np.ndarray:
-        """One product index per row of `affinity` (n x categories) and `segment` (n,)."""
-        n = len(segment)
+    def pick(
+        self, rng: np.random.Generator, who: np.ndarray, affinity: np.ndarray, price_segment: np.ndarray
+    ) -> np.ndarray:
+        """One product index per entry of `who` (a row of `affinity` / `price_segment`). A customer's
+        category distribution is built once per call however often they draw; a draw finds its category
+        with one search over all of them (each customer's cumulative shares, offset by their rank)."""
+        n = len(who)
         if n == 0:
             return np.zeros(0, np.int64)
-        cum = np.cumsum(affinity * self.mass[segment], axis=1)
-        u = rng.random(n) * cum[:, -1]
-        category = np.minimum((cum <= u[:, None]).sum(axis=1), N_CATEGORIES - 1)
+        people, rank = np.unique(who, return_inverse=True)
+        segment = price_segment[people]
+        cum = np.cumsum(affinity[people] * self.mass[segment], axis=1)
+        cum /= cum[:, -1:]
+        cum += np.arange(len(people))[:, None]
+        found = np.searchsorted(cum.ravel(), rank + rng.random(n), side="right")
+        category = np.minimum(found - rank * N_CATEGORIES, N_CATEGORIES - 1)
         within = rng.random(n)
+        segment = segment[rank]
         position = np.empty(n, np.int64)
         for k in np.unique(segment):
             rows = np.flatnonzero(segment == k)

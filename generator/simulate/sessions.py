@@ -110,7 +110,7 @@ def pick_products(
     rng: np.random.Generator, shelf: Shelf, customers: CustomerState, who: np.ndarray
 ) -> np.ndarray:
     """One product per entry of `who` (customer index, -1 anonymous), by that customer's taste."""
-    return shelf.pick(rng, *customers.tastes(who))
+    return shelf.pick(rng, who, customers.affinity, customers.price_segment)
 
 
 def basket(

@@ -119,8 +119,8 @@ class Simulation:
         return other
 
     def rng(self, stream: str, day: int) -> np.random.Generator:
-        fresh = self.branch is not None and day >= self.branch[0]
-        return day_rng(self.params.seed, stream, day, self.branch[1] if fresh and self.branch else None)
+        branch = self.branch[1] if self.branch is not None and day >= self.branch[0] else None
+        return day_rng(self.params.seed, stream, day, branch)
 
     def run(self, days: range, progress: bool = False) -> None:
         for day in tqdm(days, desc="simulating days", disable=not progress, unit="day"):
