@@ -39,7 +39,7 @@ def label_columns(world: World, clean: dict[str, Table]) -> dict[str, pa.Array]:
         ordered = np.bincount(buyer[in_window], minlength=n)[:n] > 0
         unknown = np.full(n, not label_observable(day, days))
         parts["customer_id"].append(truth_io.ints(np.arange(1, n + 1)))
-        parts["as_of_date"].append(pa.array([world.params.date_of(day).isoformat()] * n, pa.string()))
+        parts["as_of_date"].append(pa.repeat(pa.scalar(world.params.date_of(day).isoformat()), n))
         parts["churn_probability"].append(truth_io.decimals(truth.probability))
         parts[CHURN_LABEL_COLUMN].append(truth_io.bools(~ordered, unknown))
         parts["stopped_visiting"].append(truth_io.bools(truth.stopped))
