@@ -82,7 +82,7 @@ def validate_file(root: Path, entity: Entity, path: Path) -> list[Problem]:
         return [Problem(relative, None, ERROR, f"partition {path.parent.name!r} is not a valid date")]
     if not path.name.startswith(f"{entity.name}_") or path.suffix != f".{entity.ext}":
         return [Problem(relative, None, ERROR, f"unexpected file: want {entity.name}_<date>.{entity.ext}")]
-    if path.stat().st_size == 0:
+    if path.stat().st_size == 0 and entity.fmt != "jsonl":  # a quiet day's JSON lines are an empty file
         return [Problem(relative, None, ERROR, "empty file (0 bytes): not even a header")]
     if entity.fmt == "parquet":
         return list(_check_parquet(relative, path, entity))
