@@ -22,17 +22,23 @@ from generator.config import Params
 from generator.labels import CHURN_HORIZON_DAYS
 from generator.simulate import drift, marketing
 from generator.simulate.calendar import DAY_SECONDS, day_epoch, demand_factor
-from generator.simulate.customers import CONVERSION, CustomerState, hazard, visit_rate
+from generator.simulate.customers import (
+    CONVERSION,
+    VISIT_RATE,
+    VISIT_WEIGHT,
+    CustomerState,
+    behaviour_hazard,
+    recency_factor,
+)
 
 Schedule = dict[int, list[np.ndarray]]  # day -> customer indices (one entry per event)
-# Matrices are (days of the window x customers): the recursion walks days, each a contiguous row.
 
 
 def _scheduled(
     schedule: Schedule, position: np.ndarray, first_day: int, horizon: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(columns with events scheduled in the window, their running count per day: days x columns); few
-    customers have any. `position` maps a customer index to its column (-1: none)."""
+    """(customers with events scheduled in the window, their running count per day: days x customers);
+    few customers have any. `position` maps a customer index to its place in the window's arrays."""
     who, offset = [], []
     for day, parts in schedule.items():
         if first_day <= day < first_day + horizon:
@@ -49,41 +55,38 @@ def _scheduled(
     return affected, np.cumsum(counts, axis=0)
 
 
-def _hazard(
-    cust: CustomerState, rows: np.ndarray, returns: Schedule, tickets: Schedule, days: np.ndarray
-) -> np.ndarray:
-    """(days x customers) churn hazard on the path without orders: recency grows day by day; returns and
-    order tickets already scheduled arrive on their days (recomputed for the few customers with any)."""
-    seg, since = cust.segment[rows], days[:, None] - cust.last_order_day[rows][None, :]
-    n_returns, n_tickets, n_orders = (x[rows] for x in (cust.n_returns, cust.n_tickets, cust.n_orders))
-    h = hazard(seg, n_returns, n_tickets, n_orders, since)
-    position = np.full(cust.n, -1)
-    position[rows] = np.arange(len(rows))
-    extra_returns = _scheduled(returns, position, int(days[0]), len(days))
-    extra_tickets = _scheduled(tickets, position, int(days[0]), len(days))
-    moved = np.union1d(extra_returns[0], extra_tickets[0])
-    if len(moved):
-        later = [np.zeros((len(days), len(moved)), np.int64) for _ in range(2)]
-        for running, (affected, counts) in zip(later, (extra_returns, extra_tickets), strict=True):
-            running[:, np.searchsorted(moved, affected)] = counts
-        h[:, moved] = hazard(
-            seg[moved],
-            n_returns[moved] + later[0],
-            n_tickets[moved] + later[1],
-            n_orders[moved],
-            since[:, moved],
+class _Hazard:
+    """The churn hazard on the path without orders, day by day: recency grows; returns and order tickets
+    already scheduled arrive on their days (their behaviour part is kept per day for those few)."""
+
+    def __init__(
+        self, cust: CustomerState, rows: np.ndarray, returns: Schedule, tickets: Schedule, days: np.ndarray
+    ) -> None:
+        seg, n_returns, n_tickets, n_orders = (
+            x[rows] for x in (cust.segment, cust.n_returns, cust.n_tickets, cust.n_orders)
         )
-    return np.minimum(h, 1.0, out=h)
+        self.base = behaviour_hazard(seg, n_returns, n_tickets, n_orders)
+        self.since = days[0] - cust.last_order_day[rows]  # on the window's first day
+        position = np.full(cust.n, -1)
+        position[rows] = np.arange(len(rows))
+        extra_returns = _scheduled(returns, position, int(days[0]), len(days))
+        extra_tickets = _scheduled(tickets, position, int(days[0]), len(days))
+        self.moved = np.union1d(extra_returns[0], extra_tickets[0])
+        later = [np.zeros((len(days), len(self.moved)), np.int64) for _ in range(2)]
+        for running, (affected, counts) in zip(later, (extra_returns, extra_tickets), strict=True):
+            running[:, np.searchsorted(self.moved, affected)] = counts
+        m = self.moved
+        self.moved_base = behaviour_hazard(
+            seg[m], n_returns[m] + later[0], n_tickets[m] + later[1], n_orders[m]
+        )
 
-
-def _no_order(no_order_today: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """The backward recursion over the window's days."""
-    v = no_order_today[-1].copy()
-    for t in range(len(h) - 2, -1, -1):
-        v *= 1.0 - h[t]
-        v += h[t]
-        v *= no_order_today[t]
-    return v
+    def on(self, t: int) -> np.ndarray:
+        """The hazard on the window's day t."""
+        base = self.base
+        if len(self.moved):
+            base = base.copy()
+            base[self.moved] = self.moved_base[t]
+        return np.minimum(base * recency_factor(self.since + t), 1.0)
 
 
 def _treatment_odds(cust: CustomerState, rows: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,32 +122,34 @@ def no_order_probability(
     n, horizon = cust.n, CHURN_HORIZON_DAYS
     days = day + np.arange(horizon)
     drifted = days >= params.drift_day
-    demand = np.array([demand_factor(params.date_of(int(d))) for d in days])
+    # expected identified sessions = visit weight x per-day factor (customers.visit_rate, factored)
+    per_day = np.array([VISIT_RATE * demand_factor(params.date_of(int(d))) for d in days])
+    per_day *= np.where(drifted, drift.VISIT_FACTOR_AFTER, 1.0)
     device = np.array([drift.mean_device_conversion(bool(x)) for x in drifted])
     rows = np.flatnonzero(cust.churned_day[:n] < 0)
     seg = cust.segment[rows]
-    visits = visit_rate(
-        seg[None, :], demand[:, None], drifted[:, None]
-    )  # expected sessions, days x customers
-    base = visits * CONVERSION[seg][None, :] * device[:, None]  # expected orders without effects
-    h = _hazard(cust, rows, returns, tickets, days)
-
+    weight, conversion = VISIT_WEIGHT[seg], CONVERSION[seg]
     p_treat, running = _treatment_odds(cust, rows, days)
     p_contact, uplifted = _contact_odds(cust, rows, days, params)
-    uplift = marketing.CAMPAIGN_UPLIFT * visits * uplifted if p_contact.any() else None
-    effect = marketing.EXPERIMENT_EFFECT * visits * running[:, None] if p_treat.any() else None
+    hazard = _Hazard(cust, rows, returns, tickets, days)
+    hazards = [hazard.on(t) for t in range(horizon)]  # shared by the scenarios
     result = np.zeros(len(rows))
     for treated, w_treat in ((True, p_treat), (False, 1.0 - p_treat)):
         for contacted, w_contact in ((True, p_contact), (False, 1.0 - p_contact)):
-            weight = w_treat * w_contact
-            if not weight.any():
+            share = w_treat * w_contact
+            if not share.any():
                 continue
-            orders = base.copy()
-            if treated and effect is not None:
-                orders += effect
-            if contacted and uplift is not None:
-                orders += uplift
-            result += weight * _no_order(np.exp(-orders, out=orders), h)
+            # V_t = P(no order from day t on | alive at its start), from the last day back
+            v = np.ones(len(rows))
+            for t in range(horizon - 1, -1, -1):
+                rate = conversion * device[t]
+                if treated and running[t]:
+                    rate = rate + marketing.EXPERIMENT_EFFECT
+                if contacted and p_contact.any():
+                    rate = rate + marketing.CAMPAIGN_UPLIFT * uplifted[t]
+                h = hazards[t]
+                v = np.exp(-(weight * per_day[t]) * rate) * (h + (1.0 - h) * v)
+            result += share * v
     out = np.ones(n)
     out[rows] = result
     return out

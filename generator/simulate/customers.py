@@ -112,28 +112,26 @@ class CustomerState:
         idx = np.arange(self.n)
         return idx[(self.signup_day[: self.n] < day) & (self.churned_day[: self.n] < 0)]
 
-    def daily_hazard(self, day: int) -> np.ndarray:
-        n = self.n
-        return hazard(
-            self.segment[:n], self.n_returns[:n], self.n_tickets[:n], self.n_orders[:n],
-            day - self.last_order_day[:n],
-        )  # fmt: skip
+    def daily_hazard(self, day: int, who: np.ndarray) -> np.ndarray:
+        n = self.n  # computed on slices (views) and then picked: cheaper than gathering five columns
+        base = behaviour_hazard(self.segment[:n], self.n_returns[:n], self.n_tickets[:n], self.n_orders[:n])
+        return (base * recency_factor(day - self.last_order_day[:n]))[who]
 
 
-def hazard(
-    segment: np.ndarray,
-    n_returns: np.ndarray,
-    n_tickets: np.ndarray,
-    n_orders: np.ndarray,
-    days_since_order: np.ndarray,
+def behaviour_hazard(
+    segment: np.ndarray, n_returns: np.ndarray, n_tickets: np.ndarray, n_orders: np.ndarray
 ) -> np.ndarray:
-    """Daily churn hazard from observable behaviour: fewer orders, an older last order (or sign-up),
-    returns, order tickets. Arguments broadcast (the churn truth passes customers x days)."""
-    recency = np.clip(days_since_order / 120.0, 0.0, 3.0)
+    """The daily churn hazard's behaviour part: fewer orders, returns and order tickets raise it."""
     behaviour = (
         0.35 * np.minimum(n_returns, 5) + 0.5 * np.minimum(n_tickets, 5) - 0.12 * np.minimum(n_orders, 10)
     )
-    return BASE_DAILY_HAZARD[segment] * np.exp(behaviour) * (1.0 + recency)
+    return BASE_DAILY_HAZARD[segment] * np.exp(behaviour)
+
+
+def recency_factor(days_since_order: np.ndarray | int) -> np.ndarray:
+    """The daily churn hazard's recency part: grows with the days since the last order (or sign-up).
+    Daily hazard = behaviour_hazard x recency_factor."""
+    return 1.0 + np.clip(np.asarray(days_since_order) / 120.0, 0.0, 3.0)
 
 
 def visit_rate(segment: np.ndarray, demand: float | np.ndarray, drifted: bool | np.ndarray) -> np.ndarray:
@@ -189,9 +187,11 @@ def sign_up(
     return idx
 
 
-def change_profiles(state: CustomerState, pools: Pools, rng: np.random.Generator, day: int) -> np.ndarray:
-    """Address moves, new e-mail addresses and tier upgrades earned by spend; returns changed indices."""
-    candidates = state.active_before(day)
+def change_profiles(
+    state: CustomerState, pools: Pools, rng: np.random.Generator, day: int, candidates: np.ndarray
+) -> np.ndarray:
+    """Address moves, new e-mail addresses and tier upgrades earned by spend among `candidates` (the
+    day's active customers); returns changed indices."""
     moves = candidates[rng.random(len(candidates)) < ADDRESS_CHANGE_RATE]
     new_mail = candidates[rng.random(len(candidates)) < EMAIL_CHANGE_RATE]
     earned = np.searchsorted(TIER_SPEND_CENTS, state.spend_cents[candidates], side="right") - 1

@@ -54,16 +54,16 @@ class Sessions:
 def draw_sessions(
     rng: np.random.Generator,
     customers: CustomerState,
-    day: int,
+    pool: np.ndarray,
     day_start: int,
     demand: float,
     n_anonymous: int,
     drifted: bool,
     first_session_id: int,
 ) -> Sessions:
-    """Each active customer's sessions are Poisson with their own rate (customers.visit_rate): the total
-    is drawn first and shared out in proportion to the rates, which is the same in distribution."""
-    pool = customers.active_before(day)
+    """Sessions of the day's active customers (`pool`) and anonymous visitors. Each customer's sessions
+    are Poisson with their own rate (customers.visit_rate): the total is drawn first and shared out in
+    proportion to the rates, which is the same in distribution."""
     rate = visit_rate(customers.segment[pool], demand, drifted)
     total = float(rate.sum())
     n_known = rng.poisson(total) if len(pool) else 0

@@ -135,7 +135,7 @@ class Simulation:
             self.as_of[day] = AsOf(probability, st.cust.churned_day[: st.cust.n] >= 0)
         day_start = self.epoch0 + day * DAY_SECONDS
         drifted = day >= p.drift_day
-        self._catalogue_and_customers(day, day_start)
+        active = self._catalogue_and_customers(day, day_start)
         st.pending.apply(day, st.cust)
         campaign = marketing.campaign_on(day)
         if campaign is not None:
@@ -143,19 +143,17 @@ class Simulation:
         shelf = Shelf(
             st.prod.popularity, st.prod.category, st.prod.price_cents, st.prod.buyable(day), drifted
         )
-        self._shop(day, day_start, drifted, shelf)
-        self._account_tickets(day, day_start)
-        # churn at the end of the day, from behaviour so far
+        self._shop(day, day_start, drifted, shelf, active)
+        self._account_tickets(day, day_start, active)
+        # churn at the end of the day, from behaviour so far (the active customers are the ones at risk)
         r = self.rng("churn", day)
-        cust = st.cust
-        hazard = cust.daily_hazard(day)
-        at_risk = (cust.signup_day[: cust.n] < day) & (cust.churned_day[: cust.n] < 0)
-        cust.churned_day[: cust.n][at_risk & (r.random(cust.n) < hazard)] = day
+        st.cust.churned_day[active[r.random(len(active)) < st.cust.daily_hazard(day, active)]] = day
         if self.on_day_end is not None:
             self.on_day_end(day, self.out)
 
-    def _catalogue_and_customers(self, day: int, day_start: int) -> None:
-        """Catalogue and customer base first: everything later today may reference them."""
+    def _catalogue_and_customers(self, day: int, day_start: int) -> np.ndarray:
+        """Catalogue and customer base first: everything later today may reference them. Returns the
+        day's active customers (signed up before it, not churned): today's sign-ups shop from tomorrow."""
         s, prod, cust, out, pools = self.params.scale, self.state.prod, self.state.cust, self.out, self.pools
         r = self.rng("products", day)
         if day == 0:
@@ -182,17 +180,20 @@ class Simulation:
                 cust, pools, r, n0, 0, day_start - r.integers(DAY_SECONDS, 730 * DAY_SECONDS, n0)
             )
             cust.signup_day[idx] = -1  # existing customers may shop from day 0
+            active = cust.active_before(day)
             customers.emit_rows(
                 out["customers"], cust, pools, idx, day_start + r.integers(0, 3600, n0), 0, True
             )
         else:
-            idx = customers.change_profiles(cust, pools, r, day)
+            active = cust.active_before(day)
+            idx = customers.change_profiles(cust, pools, r, day, active)
             stamp = day_start + r.integers(3600, DAY_SECONDS, len(idx))
             customers.emit_rows(out["customers"], cust, pools, idx, stamp, day, False)
         n_new = r.poisson(cfg.SF1_SIGNUPS_PER_DAY * s)
         joined = day_start + np.sort(r.integers(0, DAY_SECONDS, n_new))
         idx = customers.sign_up(cust, pools, r, n_new, day, joined)
         customers.emit_rows(out["customers"], cust, pools, idx, joined, day, True)
+        return active
 
     def _campaign(self, campaign: marketing.Campaign, day: int, day_start: int) -> None:
         st = self.state
@@ -205,14 +206,14 @@ class Simulation:
             self.out["campaign_contacts"], self.params.date_of(day).strftime("%B %Y"),
         )  # fmt: skip
 
-    def _shop(self, day: int, day_start: int, drifted: bool, shelf: Shelf) -> None:
+    def _shop(self, day: int, day_start: int, drifted: bool, shelf: Shelf, active: np.ndarray) -> None:
         """Sessions, conversions, orders and their events."""
         st, out, s = self.state, self.out, self.params.scale
         cust, prod, ids = st.cust, st.prod, st.ids
         r = self.rng("sessions", day)
         demand = demand_factor(self.params.date_of(day))
         n_anon = r.poisson(cfg.SF1_ANONYMOUS_SESSIONS_PER_DAY * s * demand)
-        sess = sessions.draw_sessions(r, cust, day, day_start, demand, n_anon, drifted, ids.session)
+        sess = sessions.draw_sessions(r, cust, active, day_start, demand, n_anon, drifted, ids.session)
         ids.session += len(sess.session_id)
         running = marketing.in_experiment(day)
         if running:
@@ -271,11 +272,10 @@ class Simulation:
             out["orders"], out["order_items"], out["payments"], out["returns"], out["support_tickets"]
         )
 
-    def _account_tickets(self, day: int, day_start: int) -> None:
+    def _account_tickets(self, day: int, day_start: int, pool: np.ndarray) -> None:
         """Account questions: support tickets not about an order. They do not feed churn (order tickets
         do), which keeps the hazard of a customer without orders deterministic (see churn_oracle)."""
         r = self.rng("support", day)
-        pool = self.state.cust.active_before(day)
         s = self.params.scale
         who = pool[r.random(len(pool)) < ACCOUNT_TICKETS_PER_DAY_SF1 * s / max(len(pool), 1)]
         orders.account_tickets(self.out["support_tickets"], self.state.ids, r, who, day_start, self.epoch0)
