@@ -110,14 +110,6 @@ def _versions(problems: list[Problem], landing_dir: Path, severity: str) -> list
     return [FileVersion.of(issue, landing_dir) for issue in issues]
 
 
-def load_landing(
-    settings: Settings, connection_params: object = None, since: dt.date | None = None
-) -> dict[str, int]:
-    """Deprecated entry point of orchestration/pipeline.py; remove once it calls load_raw."""
-    days = None if since is None else [day for day in landing_days(settings.landing_dir) if day >= since]
-    return load_raw(settings, days, run_id=f"pipeline-{uuid.uuid4().hex[:12]}").rows
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "load",

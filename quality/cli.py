@@ -13,7 +13,10 @@ from quality.landing import Problem, validate_landing
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("validate", help="check landing files (encoding, columns, truncation)")
+    parser = subparsers.add_parser(
+        "validate",
+        help="check landing files (encoding, columns, truncation); errors are what the load rejects",
+    )
     parser.add_argument("landing_dir", nargs="?", type=Path, help="default: the configured landing zone")
     parser.add_argument("--since", type=date.fromisoformat, help="only partitions from this day (YYYY-MM-DD)")
     parser.set_defaults(func=run)
@@ -32,4 +35,7 @@ def render(problems: list[Problem], landing_dir: Path) -> str:
     rows = [(p.severity, p.path, p.line or "", p.problem) for p in problems]
     errors = sum(p.severity == "error" for p in problems)
     table = tabulate(rows, headers=["severity", "file", "line", "problem"])
-    return f"{table}\n\n{landing_dir}: {errors} error(s), {len(problems) - errors} warning(s)"
+    return (
+        f"{table}\n\n{landing_dir}: {errors} error(s) (files the load leaves out), "
+        f"{len(problems) - errors} warning(s) (files that load, normalised)"
+    )

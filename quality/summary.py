@@ -1,4 +1,5 @@
-"""The main job's closing summary: rows per layer, quarantined rows by reason, revenue against the truth."""
+"""The main job's closing summary: rows per layer, quarantined rows by reason, landing files rejected and rows
+held for a parent (both: nothing lost silently), revenue against the truth."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from tabulate import tabulate
 
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all, list_tables
+from ingest.rejections import open_rejections
+from ingest.report import FileIssue
 
 LAYERS = ("bronze", "silver", "gold", "ml")
 
@@ -19,6 +22,8 @@ LAYERS = ("bronze", "silver", "gold", "ml")
 class Summary:
     rows_per_layer: list[tuple[str, int, int]] = field(default_factory=list)  # layer, relations, rows
     quarantine: list[tuple[str, str, int]] = field(default_factory=list)  # entity, reason, rows
+    rejected_files: list[FileIssue] = field(default_factory=list)  # open rejections: left out of raw
+    held: list[tuple[str, str, int]] = field(default_factory=list)  # entity, parent waited for, rows
     revenue_warehouse: Decimal = Decimal("0")
     revenue_truth: Decimal | None = None
     days_off: list[str] = field(default_factory=list)
@@ -47,6 +52,13 @@ def collect(settings: Settings) -> Summary:
                 )
                 entity = table.removeprefix("quarantine_")
                 summary.quarantine += [(entity, reason, count) for reason, count in counts]
+        summary.rejected_files = open_rejections(connection)
+        for table in list_tables(connection, "silver"):
+            if table.startswith("held_"):
+                counts = fetch_all(
+                    connection, f"select parent_entity, count(*) from silver.{table} group by 1 order by 1"
+                )
+                summary.held += [(table.removeprefix("held_"), parent, count) for parent, count in counts]
         daily = {
             str(day): Decimal(str(net))
             for day, net in fetch_all(
@@ -70,6 +82,12 @@ def render(summary: Summary) -> str:
         "Quarantined rows by reason",
         tabulate(summary.quarantine or [("-", "-", 0)], headers=["entity", "reason", "rows"], intfmt=","),
         "",
+        "Landing files rejected (left out of raw until a corrected file is re-sent)",
+        _rejected(summary.rejected_files),
+        "",
+        "Rows held for a parent that has not arrived (silver.held_<entity>)",
+        tabulate(summary.held or [("-", "-", 0)], headers=["entity", "waiting for", "rows"], intfmt=","),
+        "",
         "Net revenue, gold vs truth",
     ]
     truth = "n/a" if summary.revenue_truth is None else f"{summary.revenue_truth:,.2f}"
@@ -84,3 +102,12 @@ def render(summary: Summary) -> str:
     if summary.days_off:
         parts.append("first days off: " + ", ".join(summary.days_off[:5]))
     return "\n".join(parts)
+
+
+def _rejected(issues: list[FileIssue]) -> str:
+    if not issues:
+        return "none"
+    rows = [(i.file, "" if i.line is None else i.line, i.problem) for i in issues]
+    return f"{len(issues)} problem(s) OPEN\n" + tabulate(
+        rows, headers=["file", "line", "problem"], disable_numparse=True
+    )

@@ -17,6 +17,7 @@ import pytest
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all
 from ingest.raw_load import FileIssue, LoadReport, file_fingerprints
+from quality import summary
 from quality.accounting import Accounting, account
 from tests.ingest.build import build, copy_landing, load, raw_rows_per_file
 from tests.warehouse.truth import read_csv_rows
@@ -71,6 +72,7 @@ class State:
     accounting: list[Accounting]
     rows_per_file: Counter[tuple[str, str]]
     fingerprints: dict[str, str]
+    summary: summary.Summary
 
 
 def snapshot(settings: Settings, report: LoadReport) -> State:
@@ -97,7 +99,7 @@ def snapshot(settings: Settings, report: LoadReport) -> State:
         }
     return State(
         report, rejections, held, silver, {int(k) for k in quarantined if k}, account(settings),
-        raw_rows_per_file(settings), file_fingerprints(settings.landing_dir),
+        raw_rows_per_file(settings), file_fingerprints(settings.landing_dir), summary.collect(settings),
     )  # fmt: skip
 
 
@@ -224,3 +226,11 @@ def test_issue_fields_are_the_public_shape(cycle: Cycle) -> None:
     assert cycle.rejected.report.rejected_for("orders") == [issue]
     assert cycle.rejected.report.rejected_for("order_items") == []
     assert not cycle.rejected.report.ok and cycle.resent.report.ok
+
+
+def test_the_run_summary_says_what_was_rejected_and_held(cycle: Cycle) -> None:
+    before, after = cycle.rejected.summary, cycle.resent.summary
+    assert [issue.file for issue in before.rejected_files] == [cycle.orders_file]
+    assert ("order_items", "orders", len(cycle.orphans[0])) in before.held
+    assert cycle.orders_file in summary.render(before)
+    assert after.rejected_files == [] and after.held == []
