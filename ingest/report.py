@@ -42,9 +42,9 @@ class LoadReport:
     def scope(self) -> str:
         if self.days is None:
             return "every landing day (full reload)"
-        if len(self.days) == 1:
-            return f"landing day {self.days[0]}"
-        return f"{len(self.days)} landing days {min(self.days)}..{max(self.days)}"
+        if len(self.days) <= 3:
+            return "landing day(s) " + ", ".join(map(str, self.days))
+        return f"{len(self.days)} landing days from {min(self.days)} to {max(self.days)}"
 
     def render(self) -> str:
         rows = [
