@@ -1,32 +1,39 @@
 """Great Expectations gates between the warehouse layers.
 
-    from quality.gates import run_gate
-    result = run_gate(settings, "silver", run_id)   # layer: bronze | silver | gold
-    print(result.render()); if not result.passed: stop the pipeline
+    from quality.gates import Gatekeeper, gate_checks
+    gate_checks("silver")                    # static GateChecks: declare them before any data exists
+    keeper = Gatekeeper(settings)             # once per run: GX and its context load once (seconds)
+    result = keeper.run_gate("silver", run_id)  # after the layer is built; layer: bronze | silver | gold
+    result.outcomes_by_check()[("silver.orders", "row_accounting")]  # the outcomes of one declared check
+    if not result.passed: stop the pipeline
 
-One run builds an ephemeral GX context (analytics off), a SQL datasource on the configured warehouse
-(DuckDB read-only or Postgres), one query asset + validation definition per table of the layer's suites
-(quality/suites), and ONE checkpoint (result_format SUMMARY) whose UpdateDataDocsAction writes the HTML to
-settings.data_dir/gx/uncommitted/data_docs/local_site/index.html. The silver gate also runs the row
-accounting (quality/accounting.py). Every outcome is appended to quality.gate_results in the warehouse.
-The warehouse is open only while gating: the GX engine is disposed before the results are written.
+`run_gate(settings, layer, run_id)` does the same with a Gatekeeper of its own. Each gate yields exactly one
+outcome per declared check: row accounting from quality/accounting.py, every other check as one GX
+UnexpectedRowsExpectation (its SQL selects the unexpected rows) on a query asset of its relation, all of a
+layer in one checkpoint (result_format COMPLETE: failing rows are kept as examples). Validation results
+live under settings.data_dir/gx/uncommitted/validations (the latest per relation, so every layer shows
+whichever process gated it), and the Data Docs HTML is rebuilt once per gate at
+settings.data_dir/gx/uncommitted/data_docs/local_site/index.html. Every outcome is appended to
+quality.gate_results. The warehouse is open only while gating: GX's connections are closed before the
+results are written, so dbt can write between the gates.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings
 from emporium.engine import engine_for
-from quality import gx_duckdb
 from quality.results import ExpectationOutcome, GateResult, write_results
-from quality.suites import LAYERS, SuiteParams, TableSuite, severity_of, suites_for
+from quality.suites import ACCOUNTING, LAYERS, GateCheck, SuiteParams, gate_checks
+from quality.suites.dbt_docs import model_docs
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+__all__ = ["GateCheck", "Gatekeeper", "SuiteParams", "data_docs_index", "gate_checks", "run_gate"]
+
+_EXAMPLES = 3  # failing rows quoted in an outcome's observed value
 
 
 def gx_dir(settings: Settings) -> Path:
@@ -38,37 +45,124 @@ def data_docs_index(settings: Settings) -> Path:
 
 
 def run_gate(settings: Settings, layer: str, run_id: str, *, params: SuiteParams | None = None) -> GateResult:
-    """Validate one layer; `.passed` is False iff an error-severity expectation failed."""
-    if layer not in LAYERS:
-        raise ValueError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
-    started = time.perf_counter()
-    params = params if params is not None else SuiteParams.from_landing(settings.landing_dir)
-    result = GateResult(layer=layer, run_id=run_id)
-    if layer == "silver":
-        result.outcomes.extend(_accounting_outcomes(settings))
-    result.outcomes.extend(_validate(settings, layer, suites_for(layer, params), run_id))
-    result.data_docs = str(data_docs_index(settings))
-    result.seconds = time.perf_counter() - started
-    write_results(settings, result)
-    return result
+    """Validate one layer with a Gatekeeper of its own (a run gating several layers should share one)."""
+    return Gatekeeper(settings).run_gate(layer, run_id, params=params)
 
 
-def _accounting_outcomes(settings: Settings) -> list[ExpectationOutcome]:
-    from quality.accounting import account
+class Gatekeeper:
+    """Holds one GX context for a run; `run_gate` validates a layer, writes its results and Data Docs."""
 
-    return [
-        ExpectationOutcome(
-            suite=f"accounting.{a.entity}",
-            expectation="row_accounting",
-            column=None,
-            severity="error",
-            success=a.balanced,
-            observed=a.describe(),
-            rows_failed=None if a.balanced else abs(a.difference),
-            description="raw rows = silver rows + duplicates collapsed + quarantined rows",
+    def __init__(self, settings: Settings) -> None:
+        from quality import gx_duckdb
+
+        gx_duckdb.apply()  # before any GX engine exists
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self.settings = settings
+        self._docs = model_docs()  # parsed once per run, not per layer
+        self._context = _context(settings)
+
+    def run_gate(self, layer: str, run_id: str, *, params: SuiteParams | None = None) -> GateResult:
+        """Validate one layer; `.passed` is False iff an error-severity check failed."""
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
+        started = time.perf_counter()
+        params = params if params is not None else SuiteParams.from_landing(self.settings.landing_dir)
+        checks = gate_checks(layer, self._docs)
+        found: dict[tuple[str, str], ExpectationOutcome] = {}
+        if accounting := [c for c in checks if c.kind == ACCOUNTING]:
+            found |= _accounting_outcomes(self.settings, accounting)
+        queries = {c: c.query(params) for c in checks if c.sql is not None}
+        found |= {
+            (c.relation, c.name): _outcome(
+                c, True, f"not evaluated: no landing days in {self.settings.landing_dir}"
+            )
+            for c, sql in queries.items()
+            if sql is None
+        }
+        found |= self._validate(layer, run_id, {c: sql for c, sql in queries.items() if sql is not None})
+        outcomes = [
+            found.get((c.relation, c.name)) or _outcome(c, False, "no result: the check did not run")
+            for c in checks
+        ]
+        result = GateResult(layer=layer, run_id=run_id, outcomes=outcomes)
+        result.data_docs = str(data_docs_index(self.settings))
+        result.seconds = time.perf_counter() - started
+        write_results(self.settings, result)
+        return result
+
+    def _validate(
+        self, layer: str, run_id: str, queries: dict[GateCheck, str]
+    ) -> dict[tuple[str, str], ExpectationOutcome]:
+        if not queries:
+            return {}
+        import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        by_relation: dict[str, list[Any]] = {}
+        for check, sql in queries.items():
+            expectation = gx.expectations.UnexpectedRowsExpectation(
+                unexpected_rows_query=sql,
+                description=check.description,
+                meta={"relation": check.relation, "check": check.name, "severity": check.severity},
+            )
+            by_relation.setdefault(check.relation, []).append(expectation)
+        engine = engine_for(self.settings)
+        context = self._context
+        name = f"warehouse_{layer}"
+        # Assets declared with the datasource: added one by one, GX re-serialises its config for each.
+        datasource = context.data_sources.add_sql(
+            name=name,
+            connection_string=engine.sqlalchemy_url(),
+            kwargs=engine.sqlalchemy_kwargs(),
+            assets=[
+                {
+                    "type": "query",
+                    "name": relation,
+                    "query": f"select * from {relation}",
+                    "batch_definitions": [{"name": "all"}],
+                }
+                for relation in by_relation
+            ],
         )
-        for a in account(settings)
-    ]
+        # Everything this gate adds to the context goes again afterwards: the next gate (of any layer, with
+        # any checks) starts from a clean context.
+        created: list[tuple[Any, str]] = [(context.data_sources, name)]
+        try:
+            definitions = []
+            for relation, expectations in by_relation.items():
+                suite = context.suites.add(gx.ExpectationSuite(name=relation, expectations=expectations))
+                created.append((context.suites, relation))
+                batch = datasource.get_asset(relation).get_batch_definition("all")
+                definition = gx.ValidationDefinition(name=relation, data=batch, suite=suite)
+                definitions.append(context.validation_definitions.add(definition))
+                created.append((context.validation_definitions, relation))
+            checkpoint = context.checkpoints.add(
+                gx.Checkpoint(
+                    name=name, validation_definitions=definitions, result_format={"result_format": "COMPLETE"}
+                )
+            )
+            created.append((context.checkpoints, name))
+            run = checkpoint.run(run_id=RunIdentifier(run_name=f"{run_id}-{layer}"))
+        finally:
+            _dispose(datasource)
+            for factory, object_name in reversed(created):
+                factory.delete(object_name)
+        checks = {(c.relation, c.name): c for c in queries}
+        outcomes = {}
+        for validation in run.run_results.values():
+            for er in validation.results:
+                key = (er.expectation_config.meta["relation"], er.expectation_config.meta["check"])
+                outcomes[key] = _gx_outcome(checks[key], er)
+        self._update_data_docs(layer, list(run.run_results))
+        return outcomes
+
+    def _update_data_docs(self, layer: str, identifiers: list[Any]) -> None:
+        """Keep only this gate's results for the layer's relations, and render them (one build per gate)."""
+        store = self._context.validation_results_store
+        for key in store.list_keys():
+            if key.expectation_suite_identifier.name.startswith(f"{layer}.") and key not in identifiers:
+                store.remove_key(key)
+        self._context.build_data_docs(site_names=["local_site"], resource_identifiers=identifiers)
 
 
 def _context(settings: Settings) -> Any:
@@ -81,8 +175,17 @@ def _context(settings: Settings) -> Any:
 
     docs_dir = data_docs_index(settings).parent
     docs_dir.mkdir(parents=True, exist_ok=True)
+    stores = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    # Results on disk: a gate in another process (one per orchestrated step) still sees the other layers'.
+    stores.stores[stores.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(gx_dir(settings) / "uncommitted" / "validations"),
+        },
+    }
     config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        store_backend_defaults=stores,
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
         data_docs_sites={
@@ -94,54 +197,12 @@ def _context(settings: Settings) -> Any:
                     "base_directory": str(docs_dir),
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                # Validation pages list every expectation with its result; suite pages would repeat them.
+                "site_section_builders": {"expectations": "None", "profiling": "None"},
             }
         },
     )
     return gx.get_context(mode="ephemeral", project_config=config)
-
-
-def _validate(
-    settings: Settings, layer: str, tables: list[TableSuite], run_id: str
-) -> list[ExpectationOutcome]:
-    gx_duckdb.apply()  # before any GX engine exists
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    context = _context(settings)
-    engine = engine_for(settings)
-    datasource = context.data_sources.add_sql(
-        name=f"warehouse_{layer}",
-        connection_string=engine.sqlalchemy_url(),
-        kwargs=engine.sqlalchemy_kwargs(),
-    )
-    definitions = []
-    for table in tables:
-        asset = datasource.add_query_asset(name=table.relation, query=table.query)
-        suite = context.suites.add(table.suite())
-        definition = gx.ValidationDefinition(
-            name=table.relation, data=asset.add_batch_definition_whole_table("all"), suite=suite
-        )
-        definitions.append(context.validation_definitions.add(definition))
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=f"{layer}_gate",
-            validation_definitions=definitions,
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
-            result_format={"result_format": "SUMMARY"},
-        )
-    )
-    try:
-        run = checkpoint.run(run_id=RunIdentifier(run_name=f"{run_id}-{layer}"))
-    finally:
-        _dispose(datasource)
-    outcomes = []
-    for validation in run.run_results.values():
-        relation = (
-            validation.meta.get("active_batch_definition", {}).get("data_asset_name") or validation.suite_name
-        )
-        outcomes.extend(_outcome(relation, er) for er in validation.results)
-    return outcomes
 
 
 def _dispose(datasource: Any) -> None:
@@ -155,50 +216,66 @@ def _dispose(datasource: Any) -> None:
     import sqlalchemy
     from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
-    engines = [datasource.get_execution_engine()]
-    # Other copies of the datasource (the context keeps its own) may have built engines too.
-    engines += [o for o in gc.get_objects() if isinstance(o, SqlAlchemyExecutionEngine) and o not in engines]
-    url = datasource.get_execution_engine().engine.url
-    for engine in engines:
+    execution_engine = datasource.get_execution_engine()
+    url = execution_engine.engine.url
+    # One pass over the heap (it is large once GX is loaded): other copies of the datasource (the context
+    # keeps its own) may have built engines too.
+    objects = gc.get_objects()
+    engines = [o for o in objects if isinstance(o, SqlAlchemyExecutionEngine)]
+    for engine in {id(e): e for e in [execution_engine, *engines]}.values():
         connection = getattr(engine, "_connection", None)
         if connection is not None and engine.engine.url == url:
             connection.close()
             engine._connection = None
-    for sa_engine in [o for o in gc.get_objects() if isinstance(o, sqlalchemy.Engine)]:
+    for sa_engine in [o for o in objects if isinstance(o, sqlalchemy.Engine)]:
         if sa_engine.url == url:
             sa_engine.dispose()
 
 
-def _outcome(relation: str, er: Any) -> ExpectationOutcome:
-    config = er.expectation_config
-    kwargs = config.kwargs
-    result = er.result or {}
-    column = kwargs.get("column") or (",".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
-    column = column or (config.meta or {}).get("column")
-    rows_failed = result.get("unexpected_count")
-    if config.type == "unexpected_rows_expectation":
-        rows_failed = result.get("observed_value")
-    exception = (er.exception_info or {}) if isinstance(er.exception_info, dict) else {}
-    errors = [v.get("exception_message") for v in exception.values() if isinstance(v, dict)]
-    if exception.get("raised_exception") or errors:
-        observed = "exception: " + (exception.get("exception_message") or next(filter(None, errors), "?"))
-    elif "observed_value" in result:
-        observed = str(result["observed_value"])
-        if config.type == "unexpected_rows_expectation":
-            observed = f"{observed} unexpected row(s)"
-    elif rows_failed is not None:
-        sample = result.get("partial_unexpected_list") or []
-        observed = f"{rows_failed} of {result.get('element_count')} rows unexpected"
-        observed += f", e.g. {sample[:5]}" if sample else ""
-    else:
-        observed = ""
+def _accounting_outcomes(
+    settings: Settings, checks: list[GateCheck]
+) -> dict[tuple[str, str], ExpectationOutcome]:
+    from quality.accounting import account
+
+    by_relation = {c.relation: c for c in checks}
+    outcomes = {}
+    for a in account(settings):
+        check = by_relation[f"silver.{a.entity}"]
+        rows_failed = None if a.balanced else abs(a.difference)
+        outcomes[(check.relation, check.name)] = _outcome(check, a.balanced, a.describe(), rows_failed)
+    return outcomes
+
+
+def _outcome(
+    check: GateCheck, success: bool, observed: str, rows_failed: int | None = None
+) -> ExpectationOutcome:
     return ExpectationOutcome(
-        suite=relation,
-        expectation=config.type,
-        column=column,
-        severity=severity_of(config.meta),
-        success=bool(er.success),
+        relation=check.relation,
+        check_name=check.name,
+        expectation=check.name if check.kind == ACCOUNTING else "unexpected_rows_expectation",
+        column=",".join(check.columns) or None,
+        severity=check.severity,
+        success=success,
         observed=observed,
-        rows_failed=int(rows_failed) if isinstance(rows_failed, int) else None,
-        description=config.description,
+        rows_failed=rows_failed,
+        description=check.description,
     )
+
+
+def _gx_outcome(check: GateCheck, er: Any) -> ExpectationOutcome:
+    result = er.result or {}
+    exception = er.exception_info if isinstance(er.exception_info, dict) else {}
+    errors = [v.get("exception_message") for v in exception.values() if isinstance(v, dict)]
+    if exception.get("raised_exception") or any(errors):
+        message = exception.get("exception_message") or next(filter(None, errors), "?")
+        return _outcome(check, False, f"exception: {message}")
+    count = result.get("observed_value")
+    rows = (result.get("details") or {}).get("unexpected_rows") or []
+    observed = f"{count} unexpected row(s)"
+    if rows:
+        observed += ", e.g. " + "; ".join(_row(r) for r in rows[:_EXAMPLES])
+    return _outcome(check, bool(er.success), observed, count if isinstance(count, int) else None)
+
+
+def _row(row: dict[str, Any]) -> str:
+    return ", ".join(f"{column}={value}" for column, value in row.items())

@@ -1,4 +1,4 @@
-"""Gate outcomes: one ExpectationOutcome per expectation result, the GateResult, and the quality.gate_results table."""
+"""Gate outcomes: one ExpectationOutcome per check, the GateResult, and the quality.gate_results table."""
 
 from __future__ import annotations
 
@@ -12,19 +12,35 @@ from emporium.config import Settings
 from emporium.engine import engine_for
 
 RESULTS_TABLE = "quality.gate_results"
+# `suite` holds the validated relation (schema.table); check_name came later, so older tables get it added.
+COLUMNS = (
+    "run_id",
+    "layer",
+    "suite",
+    "expectation",
+    "column_name",
+    "severity",
+    "success",
+    "observed_value",
+    "rows_failed",
+    "validated_at",
+    "check_name",
+)
 _DDL = (
     "create schema if not exists quality",
     f"create table if not exists {RESULTS_TABLE} ("
     "run_id varchar not null, layer varchar not null, suite varchar not null, expectation varchar not null, "
     "column_name varchar, severity varchar not null, success boolean not null, observed_value varchar, "
-    "rows_failed bigint, validated_at timestamp not null)",
+    "rows_failed bigint, validated_at timestamp not null, check_name varchar)",
+    f"alter table {RESULTS_TABLE} add column if not exists check_name varchar",
 )
 
 
 @dataclass(frozen=True)
 class ExpectationOutcome:
-    suite: str  # the validated relation, e.g. gold.fct_orders (accounting.<entity> for row accounting)
-    expectation: str
+    relation: str  # the validated relation, e.g. gold.fct_orders
+    check_name: str  # with `relation`, the declared GateCheck this outcome belongs to
+    expectation: str  # the GX expectation type, or row_accounting
     column: str | None
     severity: str
     success: bool
@@ -33,9 +49,9 @@ class ExpectationOutcome:
     description: str | None = None
 
     def describe(self) -> str:
-        where = f"{self.suite}.{self.column}" if self.column else self.suite
+        where = f"{self.relation}.{self.column}" if self.column else self.relation
         what = self.description or self.expectation
-        return f"[{self.severity}] {where}: {what}; observed {self.observed}"
+        return f"[{self.severity}] {where} {self.check_name}: {what}; observed {self.observed}"
 
 
 @dataclass
@@ -53,24 +69,31 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        """False iff an error-severity expectation failed; warn failures are recorded only."""
+        """False iff an error-severity check failed; warn failures are recorded only."""
         return not any(o.severity == "error" for o in self.failures)
+
+    def outcomes_by_check(self) -> dict[tuple[str, str], list[ExpectationOutcome]]:
+        """(relation, check name) -> its outcomes, in the order they were recorded."""
+        grouped: dict[tuple[str, str], list[ExpectationOutcome]] = {}
+        for outcome in self.outcomes:
+            grouped.setdefault((outcome.relation, outcome.check_name), []).append(outcome)
+        return grouped
 
     def render(self) -> str:
         errors = sum(o.severity == "error" for o in self.failures)
         head = (
             f"{self.layer} gate {'PASSED' if self.passed else 'FAILED'} (run {self.run_id}): "
-            f"{len(self.outcomes)} expectations, {errors} error failure(s), "
+            f"{len(self.outcomes)} checks, {errors} error failure(s), "
             f"{len(self.failures) - errors} warning(s), {self.seconds:.1f} s"
         )
-        if not self.failures:
-            return head + (f"\nData Docs: {self.data_docs}" if self.data_docs else "")
-        rows = [
-            (o.severity, o.suite, o.column or "", o.description or o.expectation, _clip(o.observed))
-            for o in sorted(self.failures, key=lambda o: (o.severity != "error", o.suite))
-        ]
-        table = tabulate(rows, headers=["severity", "table", "column", "expectation", "observed"])
         docs = f"\nData Docs: {self.data_docs}" if self.data_docs else ""
+        if not self.failures:
+            return head + docs
+        rows = [
+            (o.severity, o.relation, o.check_name, o.column or "", _clip(o.observed))
+            for o in sorted(self.failures, key=lambda o: (o.severity != "error", o.relation))
+        ]
+        table = tabulate(rows, headers=["severity", "relation", "check", "column", "observed"])
         return f"{head}\n{table}{docs}"
 
 
@@ -79,12 +102,12 @@ def _clip(text: str, limit: int = 100) -> str:
 
 
 def write_results(settings: Settings, result: GateResult) -> int:
-    """Append one row per outcome to quality.gate_results (schema and table created if missing)."""
+    """Append one row per outcome to quality.gate_results (schema, table and newer columns created if missing)."""
     rows: list[tuple[Any, ...]] = [
         (
             result.run_id,
             result.layer,
-            o.suite,
+            o.relation,
             o.expectation,
             o.column,
             o.severity,
@@ -92,11 +115,13 @@ def write_results(settings: Settings, result: GateResult) -> int:
             o.observed,
             o.rows_failed,
             result.validated_at,
+            o.check_name,
         )
         for o in result.outcomes
     ]
     engine = engine_for(settings)
-    insert = f"insert into {RESULTS_TABLE} values ({', '.join([engine.placeholder] * 10)})"
+    placeholders = ", ".join([engine.placeholder] * len(COLUMNS))
+    insert = f"insert into {RESULTS_TABLE} ({', '.join(COLUMNS)}) values ({placeholders})"
     with engine.connect(read_only=False) as connection:
         cursor = connection.cursor()
         try:

@@ -1,64 +1,54 @@
-"""Expectation suites as code, one module per warehouse layer (bronze.py, silver.py, gold.py).
+"""Gate checks as code: what Great Expectations validates after each layer that dbt's own tests do not.
 
-Every expectation carries `meta={"severity": "error" | "warn"}`: an `error` failure stops the pipeline, a
-`warn` failure is recorded and the run goes on. Column names, types and required (not_null) columns come
-from the dbt model docs beside the models (models/<layer>/_<layer>__models.yml), the same contract dbt
-documents and enforces, so the suites never hold a third copy of it. Each table is validated through a GX
-query asset (`select * from <schema>.<table>`): on DuckDB GX's table assets lose the schema while
-reflecting columns, and a query asset still runs every metric as SQL inside the warehouse.
+dbt already tests keys, not-null columns, relationships, accepted values and row-level expressions
+(models/**/_*__models.yml, macros/generic_tests.sql) and enforces gold's column names and types (model
+contracts); dagster-dbt turns those into asset checks. The gates keep what dbt tests do not express: row
+accounting, reconciliation across tables and columns, distributions, freshness, the event-time range of this
+run's landing zone, and the documented schema of bronze and silver (which have no contracts). One module per
+layer (bronze.py, silver.py, gold.py) lists them; tests/quality/test_checks.py fails when one repeats a dbt test.
+
+Every check is static (relation, stable name, severity), so the orchestrator can declare it as a Dagster asset
+check before any data exists; the run's landing days (SuiteParams) only fill values into its SQL. The SQL
+selects the check's unexpected rows: `{batch}` is the validated relation (a GX query asset), `$first_day`,
+`$last_day`, `$day_after_last` and `$loaded_through` are the run's landing bounds. GX aliases `{batch}` itself
+only in queries without a JOIN; a query with a JOIN must alias it (Postgres needs the alias).
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from string import Template
 
-import great_expectations as gx
-import yaml
-from great_expectations.expectations import Expectation
-
-from emporium.config import PROJECT_ROOT
 from generator.entities import ENTITIES as CONTRACT
+from quality.suites.dbt_docs import ColumnDoc, ModelDoc, model_docs
 
 ERROR = "error"
 WARN = "warn"
+SEVERITIES = (ERROR, WARN)
 LAYERS = ("bronze", "silver", "gold")
+
+# What a check is about; none of these is a kind of dbt test (not_null, unique, relationships, accepted values).
+ACCOUNTING = "accounting"  # raw = silver + collapsed + quarantined (quality/accounting.py)
+RECONCILIATION = "reconciliation"  # one relation against another, or columns against each other
+DISTRIBUTION = "distribution"  # shares and volumes within bounds
+FRESHNESS = "freshness"  # the newest landing day has arrived
+RANGE = "range"  # event times inside this run's landing days
+SCHEMA = "schema"  # columns and types as documented, where dbt enforces no contract
+KINDS = (ACCOUNTING, RECONCILIATION, DISTRIBUTION, FRESHNESS, RANGE, SCHEMA)
 
 # entity -> primary key, from the landing contract's Python form (generator/entities.py)
 ENTITY_KEYS = {entity.name: entity.key for entity in CONTRACT}
 ENTITIES = tuple(ENTITY_KEYS)
+# entity -> the nullable fields the contract's null_optional defect may empty
+OPTIONAL_COLUMNS = {entity.name: entity.optional for entity in CONTRACT if entity.optional}
+# The feeds that land every day at any scale; sparse ones (campaigns, experiment assignments) may skip days.
+DAILY_FEEDS = ("orders", "web_events")
 
-# docs/landing-zone.md, "Defects": the defects whose outcome is quarantine; bronze's `reason` is one of them.
-QUARANTINE_REASONS = (
-    "missing_key",
-    "invalid_timestamp",
-    "timestamp_in_future",
-    "negative_quantity",
-    "negative_amount",
-    "unknown_product",
-    "unknown_customer",
-    "malformed_email",
-    "malformed_json",
-)
-
-# docs/landing-zone.md, "Entities": the closed value sets.
-VALUE_SETS = {
-    "order_status": ["placed", "paid", "shipped", "delivered", "cancelled", "returned"],
-    "payment_method": ["card", "paypal", "bank_transfer", "gift_card"],
-    "payment_status": ["captured", "failed", "refunded"],
-    "event_type": ["page_view", "product_view", "add_to_cart", "checkout", "purchase"],
-    "device_type": ["desktop", "mobile", "tablet"],
-    "variant": ["control", "treatment"],
-    "loyalty_tier": ["standard", "silver_club", "gold_club", "platinum_club"],
-}
-
-# Timestamps of business events, which the generator only emits inside its date range (sign-up and product
-# creation dates reach back before it, so they are not listed).
+# Timestamps and dates of business events, which only happen on the landing days (sign-up and product
+# creation dates reach back before them, resolution times may lie after them, so they are not listed).
 EVENT_TIMESTAMPS = (
     "ordered_at",
     "paid_at",
@@ -71,90 +61,99 @@ EVENT_TIMESTAMPS = (
     "updated_at",
 )
 EVENT_DATES = ("order_date", "session_date", "revenue_date", "date_day")
-NON_NEGATIVE_AMOUNTS = (
-    "unit_price",
-    "discount_amount",
-    "amount",
-    "refund_amount",
-    "budget",
-    "gross_amount",
-    "net_amount",
-)
+
+_CHECK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a valid Dagster name
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One check on one relation; the orchestrator's asset check is (relation's asset key, name).
+
+    `sql` selects the unexpected rows (None: row accounting, which quality/accounting.py computes).
+    """
+
+    relation: str  # schema.table, e.g. silver.orders
+    name: str  # unique per relation, a valid Dagster name
+    severity: str  # error: blocks what is built downstream; warn: recorded
+    description: str
+    kind: str
+    columns: tuple[str, ...] = ()  # the columns it is about (none: the whole relation)
+    sql: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _CHECK_NAME.match(self.name) or self.severity not in SEVERITIES or self.kind not in KINDS:
+            raise ValueError(f"bad check {self.relation}/{self.name}: {self.severity}, {self.kind}")
+
+    @property
+    def layer(self) -> str:
+        return self.relation.split(".", 1)[0]
+
+    @property
+    def table(self) -> str:
+        return self.relation.split(".", 1)[1]
+
+    @property
+    def needs_landing_days(self) -> bool:
+        return bool(self.sql and Template(self.sql).get_identifiers())
+
+    def query(self, params: SuiteParams) -> str | None:
+        """The SQL for this run; None when it needs landing days and the run has none."""
+        if self.sql is None:
+            return None
+        values = params.sql_values()
+        if values is None:
+            return None if self.needs_landing_days else self.sql
+        return Template(self.sql).substitute(values)
 
 
 @dataclass(frozen=True)
 class SuiteParams:
-    """Run-dependent bounds: the landing zone's first and last day (None: date-range checks are skipped)."""
+    """Run-dependent values: the landing zone's first and last day, and the newest day this run loaded
+    (an orchestrated partition range's end; by default the last day). Without days, the checks that need
+    them are recorded as not evaluated."""
 
     start: date | None = None
     end: date | None = None
+    loaded_through: date | None = None
 
     @classmethod
-    def from_landing(cls, landing_dir: Path) -> SuiteParams:
+    def from_landing(cls, landing_dir: Path, loaded_through: date | None = None) -> SuiteParams:
         days = sorted(
             date.fromisoformat(p.name.removeprefix("date="))
             for p in landing_dir.glob("*/date=*")
             if re.fullmatch(r"date=\d{4}-\d{2}-\d{2}", p.name)
         )
-        return cls(days[0], days[-1]) if days else cls()
+        return cls(days[0], days[-1], loaded_through) if days else cls(loaded_through=loaded_through)
+
+    def sql_values(self) -> dict[str, str] | None:
+        if self.start is None or self.end is None:
+            return None
+        return {
+            "first_day": self.start.isoformat(),
+            "last_day": self.end.isoformat(),
+            "day_after_last": (self.end + timedelta(days=1)).isoformat(),
+            "loaded_through": (self.loaded_through or self.end).isoformat(),
+        }
 
 
-@dataclass
-class TableSuite:
-    """One warehouse relation and the expectations on it; `query` is the GX query asset's SQL."""
+def gate_checks(layer: str, docs: dict[str, ModelDoc] | None = None) -> list[GateCheck]:
+    """Every check of a layer's gate, in a fixed order; independent of any run. `docs`: the dbt model docs
+    (model_docs()), when the caller already has them."""
+    from quality.suites import bronze, gold, silver
 
-    layer: str
-    table: str
-    expectations: list[Expectation] = field(default_factory=list)
-
-    @property
-    def relation(self) -> str:
-        return f"{self.layer}.{self.table}"
-
-    @property
-    def query(self) -> str:
-        return f"select * from {self.relation}"
-
-    def add(self, severity: str, *expectations: Expectation, column: str | None = None) -> TableSuite:
-        """Add with meta severity; `column` names the column of a query-based (UnexpectedRows) expectation."""
-        for expectation in expectations:
-            expectation.meta = {**(expectation.meta or {}), "severity": severity}
-            if column:
-                expectation.meta["column"] = column
-            self.expectations.append(expectation)
-        return self
-
-    def suite(self) -> gx.ExpectationSuite:
-        return gx.ExpectationSuite(name=self.relation, expectations=list(self.expectations))
+    modules = {"bronze": bronze, "silver": silver, "gold": gold}
+    if layer not in modules:
+        raise ValueError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
+    checks = modules[layer].checks(docs if docs is not None else model_docs())
+    seen = set()
+    for check in checks:
+        if check.layer != layer or (check.relation, check.name) in seen:
+            raise ValueError(f"check {check.relation}/{check.name} is misplaced or declared twice")
+        seen.add((check.relation, check.name))
+    return checks
 
 
-def severity_of(meta: dict[str, Any] | None) -> str:
-    return (meta or {}).get("severity", ERROR)
-
-
-@dataclass(frozen=True)
-class ColumnDoc:
-    name: str
-    data_type: str
-    not_null: bool
-
-
-@functools.cache
-def documented_columns(layer: str) -> dict[str, tuple[ColumnDoc, ...]]:
-    """model name -> its documented columns, from models/<layer>/_<layer>__models.yml."""
-    path = PROJECT_ROOT / "models" / layer / f"_{layer}__models.yml"
-    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
-    return {
-        model["name"]: tuple(
-            ColumnDoc(
-                column["name"],
-                column.get("data_type", ""),
-                any(test == "not_null" for test in column.get("data_tests", []) if isinstance(test, str)),
-            )
-            for column in model.get("columns", [])
-        )
-        for model in models
-    }
+# Building blocks the layer modules share.
 
 
 def _type_family_sql(expression: str) -> str:
@@ -181,116 +180,126 @@ def _type_family(data_type: str) -> str:
     return "timestamp" if t.startswith("timestamp") else t
 
 
-def add_contract(table: TableSuite, *, required: Iterable[str] = ()) -> TableSuite:
-    """Schema (exact column set and type families) and completeness (documented not_null + `required`)."""
-    columns = documented_columns(table.layer)[table.table]
-    table.add(
-        ERROR,
-        gx.expectations.ExpectTableColumnsToMatchSet(column_set=[c.name for c in columns], exact_match=True),
-    )
-    typed = [(c.name, _type_family(c.data_type)) for c in columns if c.data_type]
-    if typed:
-        expected = ", ".join(f"('{name}', '{family}')" for name, family in typed)
-        table.add(
-            ERROR,
-            gx.expectations.UnexpectedRowsExpectation(
-                description=f"column types of {table.relation} match the documented model contract",
-                unexpected_rows_query=(
-                    f"with expected(column_name, type_family) as (values {expected}), "
-                    f"actual as (select column_name, {_type_family_sql('data_type')} as type_family "
-                    "from information_schema.columns "
-                    f"where table_schema = '{table.layer}' and table_name = '{table.table}') "
-                    "select e.column_name, e.type_family as expected_type, a.type_family as actual_type "
-                    "from expected e left join actual a on a.column_name = e.column_name "
-                    "where (a.type_family is null or a.type_family <> e.type_family) "
-                    # GX wants every query to name its batch; this clause is always true and costs nothing.
-                    # With a JOIN in the query GX leaves aliasing {batch} to us (Postgres needs an alias).
-                    "and not exists (select 1 from {batch} as batch_rows where 1 = 0)"
-                ),
-            ),
-        )
-    wanted = {c.name for c in columns if c.not_null} | set(required)
-    for column in [c.name for c in columns if c.name in wanted]:
-        table.add(ERROR, gx.expectations.ExpectColumnValuesToNotBeNull(column=column))
-    return table
-
-
-def add_values(table: TableSuite, severity: str, params: SuiteParams) -> TableSuite:
-    """Ranges and value sets for every documented column that has one."""
-    names = {c.name for c in documented_columns(table.layer)[table.table]}
-    for column, values in VALUE_SETS.items():
-        if column in names:
-            table.add(severity, gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=values))
-    for column in ("quantity",):
-        if column in names:
-            table.add(severity, gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=1))
-    for column in NON_NEGATIVE_AMOUNTS:
-        if column in names:
-            table.add(severity, gx.expectations.ExpectColumnValuesToBeBetween(column=column, min_value=0))
-    if params.start and params.end:
-        # Event times lie on the generated days: [first landing day, last landing day + 1 day).
-        lower, upper = params.start.isoformat(), (params.end + timedelta(days=1)).isoformat()
-        for kind, columns in (("timestamp", EVENT_TIMESTAMPS), ("date", EVENT_DATES)):
-            for column in [c for c in columns if c in names]:
-                table.add(
-                    severity,
-                    gx.expectations.UnexpectedRowsExpectation(
-                        description=f"{table.relation}.{column} lies in [{lower}, {upper})",
-                        unexpected_rows_query=(
-                            f"select {column} from {{batch}} "
-                            f"where {column} < {kind} '{lower}' or {column} >= {kind} '{upper}'"
-                        ),
-                    ),
-                    column=column,
-                )
-    return table
-
-
-def unique_key(table: TableSuite, *columns: str) -> TableSuite:
-    if len(columns) == 1:
-        expectation: Expectation = gx.expectations.ExpectColumnValuesToBeUnique(column=columns[0])
-    else:
-        expectation = gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(columns))
-    return table.add(ERROR, expectation)
-
-
-def orphans(
-    table: TableSuite, severity: str, column: str, parent: str, parent_column: str | None = None
-) -> None:
-    """Referential check: rows of `table` whose non-null `column` has no row in `parent`."""
-    parent_column = parent_column or column
-    table.add(
-        severity,
-        gx.expectations.UnexpectedRowsExpectation(
-            description=f"every {table.relation}.{column} is in {parent}.{parent_column}",
-            unexpected_rows_query=(
-                f"with child as (select * from {{batch}}) select child.{column} from child "
-                f"where child.{column} is not null "
-                f"and not exists (select 1 from {parent} p where p.{parent_column} = child.{column})"
-            ),
-        ),
-        column=column,
-    )
-
-
-def same_row_count(table: TableSuite, severity: str, other: str) -> None:
-    """Reconciliation: `table` has exactly as many rows as `other` (one unexpected row when not)."""
-    table.add(
-        severity,
-        gx.expectations.UnexpectedRowsExpectation(
-            description=f"{table.relation} has as many rows as {other}",
-            unexpected_rows_query=(
-                f"select * from (select (select count(*) from {{batch}}) as table_rows, "
-                f"(select count(*) from {other}) as other_rows) counts where table_rows <> other_rows"
-            ),
+def columns_match_docs(layer: str, model: ModelDoc) -> GateCheck:
+    """The exact documented column set, with documented types (as families), in one information_schema query."""
+    families = {c.name: f"'{_type_family(c.data_type)}'" if c.data_type else "null" for c in model.columns}
+    expected = ", ".join(f"('{name}', {family})" for name, family in families.items())
+    return GateCheck(
+        relation=f"{layer}.{model.name}",
+        name="columns_match_docs",
+        severity=ERROR,
+        kind=SCHEMA,
+        description=f"columns and their types are the documented ones (models/{layer}/_{layer}__models.yml)",
+        sql=(
+            f"with expected(column_name, type_family) as (values {expected}), "
+            f"actual as (select column_name, {_type_family_sql('data_type')} as type_family "
+            "from information_schema.columns "
+            f"where table_schema = '{layer}' and table_name = '{model.name}') "
+            "select coalesce(e.column_name, a.column_name) as column_name, "
+            "e.type_family as documented_type, a.type_family as actual_type "
+            "from expected e full join actual a on a.column_name = e.column_name "
+            "where e.column_name is null or a.column_name is null or a.type_family <> e.type_family "
+            # GX wants every query to name its batch: always true, costs nothing.
+            "and not exists (select 1 from {batch} as batch_rows where 1 = 0)"
         ),
     )
 
 
-def suites_for(layer: str, params: SuiteParams) -> list[TableSuite]:
-    from quality.suites import bronze, gold, silver
+def schema_checks(layer: str, docs: dict[str, ModelDoc]) -> list[GateCheck]:
+    """columns_match_docs for every documented model of the layer whose columns no dbt contract enforces."""
+    return [
+        columns_match_docs(layer, m) for m in docs.values() if m.folder == layer and not m.contract_enforced
+    ]
 
-    modules = {"bronze": bronze, "silver": silver, "gold": gold}
-    if layer not in modules:
-        raise ValueError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
-    return modules[layer].suites(params)
+
+def event_columns(model: ModelDoc) -> list[ColumnDoc]:
+    return [c for c in model.columns if c.name in EVENT_TIMESTAMPS + EVENT_DATES]
+
+
+def within_landing_range(relation: str, columns: list[ColumnDoc], severity: str) -> GateCheck:
+    """Event times lie on this run's landing days: timestamps in [first day, last day + 1), dates in
+    [first day, last day]; one query for all the relation's event columns."""
+    conditions = [
+        f"{c.name} < date '$first_day' or {c.name} > date '$last_day'"
+        if c.data_type.lower() == "date"
+        else f"{c.name} < timestamp '$first_day' or {c.name} >= timestamp '$day_after_last'"
+        for c in columns
+    ]
+    names = [c.name for c in columns]
+    return GateCheck(
+        relation=relation,
+        name="within_landing_range",
+        severity=severity,
+        kind=RANGE,
+        description=f"{', '.join(names)} lie on the landing zone's days",
+        columns=tuple(names),
+        sql=f"select {', '.join(names)} from {{batch}} where {' or '.join(conditions)}",
+    )
+
+
+def fresh_within_1_day(relation: str, column: str, severity: str = ERROR) -> GateCheck:
+    return GateCheck(
+        relation=relation,
+        name="fresh_within_1_day",
+        severity=severity,
+        kind=FRESHNESS,
+        description=f"the newest {column} is at most 1 day before the newest landing day loaded",
+        columns=(column,),
+        sql=(
+            f"select max({column}) as newest, date '$loaded_through' as newest_loaded from {{batch}} "
+            f"having max({column}) is null or max({column}) < date '$loaded_through' - 1"
+        ),
+    )
+
+
+def rows_match(
+    relation: str, key: str, other: str, other_key: str | None = None, *, distinct: bool = False
+) -> GateCheck:
+    """Reconciliation by key: as many rows per key here as in `other` (one per distinct key with `distinct`),
+    so missing, extra and repeated rows all show."""
+    other_key = other_key or key
+    counted = "1" if distinct else "count(*)"
+    return reconciliation(
+        relation,
+        f"rows_match_{other.replace('.', '_')}",
+        f"as many rows per {key} as {'distinct ' if distinct else ''}{other}.{other_key} rows",
+        (key,),
+        (
+            f"with here as (select {key} as k, count(*) as n from {{batch}} as batch_rows group by {key}), "
+            f"there as (select {other_key} as k, {counted} as n from {other} group by {other_key}) "
+            f"select coalesce(here.k, there.k) as {key}, here.n as rows_here, there.n as rows_there "
+            "from here full join there on here.k = there.k where here.n is distinct from there.n"
+        ),
+    )
+
+
+def one_current_version_per_key(relation: str, key: str, current: str) -> GateCheck:
+    """SCD2: exactly one current version per key of the current-state relation, and no other keys."""
+    return reconciliation(
+        relation,
+        "one_current_version_per_key",
+        f"exactly one current version per {current}.{key}, and no key without one",
+        (key, "is_current"),
+        (
+            f"with versions as (select {key}, sum(case when is_current then 1 else 0 end) as current_count "
+            f"from {{batch}} as batch_rows group by {key}) "
+            f"select coalesce(c.{key}, v.{key}) as {key}, v.current_count from {current} c "
+            f"full join versions v on v.{key} = c.{key} "
+            f"where v.current_count is distinct from 1 or c.{key} is null"
+        ),
+    )
+
+
+def rows_where(
+    relation: str, name: str, description: str, key: str, columns: tuple[str, ...], condition: str
+) -> GateCheck:
+    """Rows of the relation for which `condition` (on `columns`) holds do not reconcile."""
+    sql = f"select {', '.join((key, *columns))} from {{batch}} where {condition}"
+    return reconciliation(relation, name, description, columns, sql)
+
+
+def reconciliation(
+    relation: str, name: str, description: str, columns: tuple[str, ...], sql: str
+) -> GateCheck:
+    """An error-severity reconciliation; `sql` selects what does not reconcile."""
+    return GateCheck(relation, name, ERROR, description, RECONCILIATION, columns, sql)

@@ -1,62 +1,84 @@
 """Silver: one current-state table per entity plus the SCD2 histories of customers and products.
 
-Row accounting (quality/accounting.py) is added to this gate by quality/gates.py.
+dbt tests keys, relationships and accepted values here. The gate checks row accounting (raw = silver +
+collapsed + quarantined, computed by quality/accounting.py), the documented schema (silver has no contracts),
+event times on the landing days, one current history version per key, that conforming does not null the
+contract's optional fields, and that the daily feeds are fresh.
 """
 
 from __future__ import annotations
 
-import great_expectations as gx
-
 from quality.suites import (
+    ACCOUNTING,
+    DAILY_FEEDS,
+    DISTRIBUTION,
     ENTITIES,
     ENTITY_KEYS,
     ERROR,
+    OPTIONAL_COLUMNS,
     WARN,
-    SuiteParams,
-    TableSuite,
-    add_contract,
-    add_values,
-    orphans,
-    unique_key,
+    GateCheck,
+    event_columns,
+    fresh_within_1_day,
+    one_current_version_per_key,
+    schema_checks,
+    within_landing_range,
 )
+from quality.suites.dbt_docs import ModelDoc
+
+# Silver keeps the latest version of each key, so an optional field's null share moves a little against
+# bronze's (all versions); more than this many percentage points means conforming nulled values.
+NULL_SHARE_TOLERANCE = 0.05
+ROW_ACCOUNTING = "row_accounting"
 
 
-def suites(params: SuiteParams) -> list[TableSuite]:
-    tables = {}
+def checks(docs: dict[str, ModelDoc]) -> list[GateCheck]:
+    result = schema_checks("silver", docs)
     for entity in ENTITIES:
-        key = ENTITY_KEYS[entity]
-        table = add_contract(TableSuite("silver", entity), required=[key])
-        unique_key(table, key)
-        add_values(table, ERROR, params)
-        tables[entity] = table
+        relation = f"silver.{entity}"
+        result.append(row_accounting(entity))
+        if columns := event_columns(docs[entity]):
+            result.append(within_landing_range(relation, columns, ERROR))
+        if entity in OPTIONAL_COLUMNS:
+            result.append(optional_null_share(entity, OPTIONAL_COLUMNS[entity]))
+        if entity in DAILY_FEEDS:
+            result.append(fresh_within_1_day(relation, "_last_landed_on"))
+    for entity in ("customers", "products"):
+        history = f"silver.int_{entity}__history"
+        result.append(one_current_version_per_key(history, ENTITY_KEYS[entity], f"silver.{entity}"))
+    return result
 
-    # Bronze quarantines unknown customers and products, so silver must have no orphans there.
-    orphans(tables["orders"], ERROR, "customer_id", "silver.customers")
-    orphans(tables["order_items"], ERROR, "product_id", "silver.products")
-    # Lines, payments and returns of orders that have not landed (yet) are possible, so only a warning.
-    orphans(tables["order_items"], WARN, "order_id", "silver.orders")
-    orphans(tables["payments"], WARN, "order_id", "silver.orders")
-    orphans(tables["returns"], WARN, "order_item_id", "silver.order_items")
 
-    histories = []
-    for entity, key in (("customers", "customer_id"), ("products", "product_id")):
-        history = add_contract(TableSuite("silver", f"int_{entity}__history"), required=[key])
-        unique_key(history, key, "valid_from")
-        add_values(history, ERROR, SuiteParams())  # valid_from may predate the landing range
-        history.add(
-            ERROR,
-            gx.expectations.UnexpectedRowsExpectation(
-                description=f"exactly one current version per {key}, and every silver.{entity} key has history",
-                unexpected_rows_query=(
-                    # GX aliases {batch} itself only in queries without a JOIN (Postgres needs one)
-                    f"with h as (select * from {{batch}} as batch_rows), current_versions as ("
-                    f"select {key}, sum(case when is_current then 1 else 0 end) as current_count "
-                    f"from h group by {key}) "
-                    f"select s.{key}, c.current_count from silver.{entity} s "
-                    f"full join current_versions c on c.{key} = s.{key} "
-                    "where c.current_count is distinct from 1 or s." + key + " is null"
-                ),
-            ),
-        )
-        histories.append(history)
-    return [*tables.values(), *histories]
+def row_accounting(entity: str) -> GateCheck:
+    return GateCheck(
+        relation=f"silver.{entity}",
+        name=ROW_ACCOUNTING,
+        severity=ERROR,
+        kind=ACCOUNTING,
+        description="raw rows = silver rows + duplicates collapsed + quarantined rows",
+    )
+
+
+def optional_null_share(entity: str, columns: tuple[str, ...]) -> GateCheck:
+    points = round(NULL_SHARE_TOLERANCE * 100)
+    shares = " union all ".join(
+        f"select '{column}' as column_name, "
+        f"avg(case when {column} is null then 1.0 else 0.0 end) as silver_null_share, "
+        f"(select avg(case when {column} is null then 1.0 else 0.0 end) from bronze.stg_shop__{entity}) "
+        "as bronze_null_share from {batch}"
+        for column in columns
+    )
+    return GateCheck(
+        relation=f"silver.{entity}",
+        name="optional_null_share_as_in_bronze",
+        severity=WARN,
+        kind=DISTRIBUTION,
+        description=(
+            f"the null share of the optional {', '.join(columns)} is at most {points} points above bronze's"
+        ),
+        columns=columns,
+        sql=(
+            f"select * from ({shares}) shares "
+            f"where silver_null_share > coalesce(bronze_null_share, 0) + {NULL_SHARE_TOLERANCE}"
+        ),
+    )

@@ -1,0 +1,93 @@
+"""What the dbt project already declares about each model: documented columns, data tests, contracts.
+
+Read from the model YAML beside the models (models/**/_*__models.yml) and, for contracts, the models' own
+`config(contract=...)`. The gates derive bronze/silver schema checks from it, and tests/quality use it to
+prove that no gate check repeats a dbt test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emporium.config import PROJECT_ROOT
+
+_SQL_CONTRACT = re.compile(r"contract\s*=\s*\{\s*['\"]enforced['\"]\s*:\s*true", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    data_type: str  # as documented, e.g. bigint, decimal(18,2); "" when undocumented
+
+
+@dataclass(frozen=True)
+class DbtTest:
+    """One data test on a model: `name` is the generic test (not_null, relationships, expression_is_true, ...)."""
+
+    name: str
+    columns: tuple[str, ...]  # the model's columns it constrains
+    severity: str  # error | warn
+
+
+@dataclass(frozen=True)
+class ModelDoc:
+    name: str
+    folder: str  # under models/: bronze, silver, gold, gold/ml
+    columns: tuple[ColumnDoc, ...]
+    tests: tuple[DbtTest, ...]
+    contract_enforced: bool
+
+    def column(self, name: str) -> ColumnDoc | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def model_docs(project_dir: Path = PROJECT_ROOT) -> dict[str, ModelDoc]:
+    """model name -> what its YAML (and SQL config) declares, for every documented model of the project."""
+    docs = {}
+    for path in sorted((project_dir / "models").glob("**/_*__models.yml")):
+        # libyaml's loader: the pure-Python one takes half a second for the model docs
+        for model in yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader).get("models", []):
+            sql = path.parent / f"{model['name']}.sql"
+            folder = path.parent.relative_to(project_dir / "models").as_posix()
+            docs[model["name"]] = _model_doc(
+                model, folder, sql.read_text(encoding="utf-8") if sql.exists() else ""
+            )
+    return docs
+
+
+def _model_doc(model: dict[str, Any], folder: str, sql: str) -> ModelDoc:
+    columns = tuple(ColumnDoc(c["name"], c.get("data_type", "")) for c in model.get("columns", []))
+    names = {c.name for c in columns}
+    tests = [_test(t, None, names) for t in model.get("data_tests", [])]
+    for column in model.get("columns", []):
+        tests += [_test(t, column["name"], names) for t in column.get("data_tests", [])]
+    contract = (model.get("config") or {}).get("contract") or {}
+    return ModelDoc(
+        name=model["name"],
+        folder=folder,
+        columns=columns,
+        tests=tuple(tests),
+        contract_enforced=bool(contract.get("enforced")) or bool(_SQL_CONTRACT.search(sql)),
+    )
+
+
+def _test(test: str | dict[str, Any], column: str | None, model_columns: set[str]) -> DbtTest:
+    if isinstance(test, str):
+        return DbtTest(test, (column,) if column else (), "error")
+    ((name, spec),) = test.items()
+    spec = spec or {}
+    arguments = spec.get("arguments") or {}
+    severity = str((spec.get("config") or {}).get("severity", "error")).lower()
+    if column:
+        return DbtTest(name, (column,), severity)
+    # A model-level test constrains the columns it names: a key combination, or an expression's columns.
+    named = arguments.get("combination_of_columns") or _IDENTIFIER.findall(
+        str(arguments.get("expression", ""))
+    )
+    return DbtTest(name, tuple(c for c in named if c in model_columns), severity)
