@@ -66,7 +66,7 @@ def prepare_table(connection: Any, schema: str, table: str, columns: list[str], 
     existing = existing_columns(connection, schema, table)
     if existing == columns:
         if replace:
-            query(connection, f"delete from {schema}.{ident(table)}")
+            query(connection, f"truncate {schema}.{ident(table)}")  # transactional on both engines
         return
     if existing and not replace:
         raise LoadError(f"{schema}.{table} has columns {existing}, the contract {columns}: reload every day")
