@@ -40,7 +40,7 @@ from ingest.raw_tables import RAW_SCHEMA, LoadError, delete_days, prepare_table,
 from ingest.rejections import FileVersion, ensure_tables, record_rejections, record_warnings
 from ingest.report import FileIssue, LoadReport
 from ingest.truth import load_truth
-from quality.landing import ERROR, Problem, validate_landing
+from quality.landing import ERROR, WARN, Problem, validate_landing
 
 __all__ = [
     "FileIssue",
@@ -69,8 +69,8 @@ def load_raw(settings: Settings, days: Sequence[dt.date] | None, *, run_id: str)
         raise LoadError(f"no raw loader for the {engine.name} engine (known: {', '.join(WRITERS)})")
     problems = validate_landing(landing_dir, days=scope)
     report = LoadReport(run_id, engine.describe(), None if scope is None else tuple(sorted(scope)))
-    rejected = _versions(problems, landing_dir, "error")
-    warnings = _versions(problems, landing_dir, "warn")
+    rejected = _versions(problems, landing_dir, ERROR)
+    warnings = _versions(problems, landing_dir, WARN)
     broken = {p.path for p in problems if p.severity == ERROR}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with (
