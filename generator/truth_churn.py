@@ -10,7 +10,6 @@ import pyarrow as pa
 
 from generator import truth_io
 from generator.labels import CHURN_HORIZON_DAYS, CHURN_LABEL_COLUMN, label_observable
-from generator.simulate import orders as orders_sim
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import Table
 from generator.simulate.world import World
@@ -20,10 +19,11 @@ LATENT_CHURN_FILE = "customer_churn.csv"
 
 
 def _order_days(world: World, clean: dict[str, Table]) -> tuple[np.ndarray, np.ndarray]:
-    """(customer index, day) of every order placed in the horizon, from its first (placed) version."""
+    """(customer index, day) of every order with a landed version, as the warehouse sees them: any version
+    will do (its `placed` row may land after the last day), all carry the same customer and ordered_at."""
     orders = clean["orders"]
-    placed = orders["order_status"] == orders_sim.STATUSES.index("placed")
-    return orders["customer_id"][placed] - 1, (orders["ordered_at"][placed] - world.epoch0) // DAY_SECONDS
+    _, first = np.unique(orders["order_id"], return_index=True)
+    return orders["customer_id"][first] - 1, (orders["ordered_at"][first] - world.epoch0) // DAY_SECONDS
 
 
 def label_columns(world: World, clean: dict[str, Table]) -> dict[str, pa.Array]:

@@ -9,6 +9,7 @@ import numpy as np
 
 from generator.pools import Pools, flat_pool
 from generator.reference import COUNTRIES
+from generator.rng import each_with
 from generator.simulate import drift, preferences
 from generator.simulate.tables import DAY, FIRST, UID, TableBuilder
 
@@ -192,11 +193,12 @@ def change_profiles(
 ) -> np.ndarray:
     """Address moves, new e-mail addresses and tier upgrades earned by spend among `candidates` (the
     day's active customers); returns changed indices."""
-    moves = candidates[rng.random(len(candidates)) < ADDRESS_CHANGE_RATE]
-    new_mail = candidates[rng.random(len(candidates)) < EMAIL_CHANGE_RATE]
-    earned = np.searchsorted(TIER_SPEND_CENTS, state.spend_cents[candidates], side="right") - 1
-    upgraded = candidates[earned > state.tier[candidates]]
-    state.tier[upgraded] = earned[earned > state.tier[candidates]]
+    moves, new_mail = (each_with(rng, candidates, rate) for rate in (ADDRESS_CHANGE_RATE, EMAIL_CHANGE_RATE))
+    # spend only grows with an order, so only yesterday's buyers can have earned a higher tier
+    buyers = candidates[state.last_order_day[candidates] == day - 1]
+    earned = np.searchsorted(TIER_SPEND_CENTS, state.spend_cents[buyers], side="right") - 1
+    upgraded = buyers[earned > state.tier[buyers]]
+    state.tier[upgraded] = earned[earned > state.tier[buyers]]
     if len(moves):
         fresh = _pool_indices(pools, rng, state.country[moves])
         state.names[moves, 2:] = fresh[:, 2:]

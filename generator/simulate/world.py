@@ -15,7 +15,7 @@ from generator.config import Params
 from generator.labels import is_as_of_day
 from generator.pools import Pools
 from generator.reference import CATEGORIES
-from generator.rng import day_rng
+from generator.rng import day_rng, each_with
 from generator.simulate import catalog, churn_oracle, customers, marketing, orders, sessions
 from generator.simulate.calendar import DAY_SECONDS, day_epoch, demand_factor
 from generator.simulate.preferences import Shelf
@@ -277,7 +277,7 @@ class Simulation:
         do), which keeps the hazard of a customer without orders deterministic (see churn_oracle)."""
         r = self.rng("support", day)
         s = self.params.scale
-        who = pool[r.random(len(pool)) < ACCOUNT_TICKETS_PER_DAY_SF1 * s / max(len(pool), 1)]
+        who = each_with(r, pool, ACCOUNT_TICKETS_PER_DAY_SF1 * s / max(len(pool), 1))
         orders.account_tickets(self.out["support_tickets"], self.state.ids, r, who, day_start, self.epoch0)
 
     def world(self) -> World:
