@@ -41,8 +41,9 @@ class Shelf:
     """The buyable products of one day, grouped by category, with cumulative choice weights per price
     segment: a draw picks a category from the customer's taste, then a product inside it."""
 
-    def __init__(self, popularity: np.ndarray, category: np.ndarray, price: np.ndarray, live: np.ndarray,
-                 drifted: bool) -> None:  # fmt: skip
+    def __init__(
+        self, popularity: np.ndarray, category: np.ndarray, price: np.ndarray, live: np.ndarray, drifted: bool
+    ) -> None:
         by_category = live[np.argsort(category[live], kind="stable")]
         self.live = by_category
         cats = category[by_category]
