@@ -149,6 +149,7 @@ def _rejected_md(rejected: list[Any]) -> str:
         )
         for name in TRUTH_TABLES
     ],
+    backfill_policy=single_run,  # a backfill of a day range reloads it once
     pool=WAREHOUSE_POOL,
 )
 def load_truth(

@@ -100,12 +100,22 @@ class EmporiumTranslator(DagsterDbtTranslator):
 
 
 def _tests_by_key(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, tuple[str, ...]]:
-    """asset key -> the names of the dbt tests attached to that node (dagster-dbt's checks on it)."""
+    """asset key -> the names of the dbt tests checking that node (dagster-dbt's checks on it): a generic
+    test's attached node, a singular test's only parent or the model its `meta.dagster.ref` names."""
+    by_name = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] != "test"}
     tests: dict[dg.AssetKey, list[str]] = {}
-    for node in manifest["nodes"].values():
-        attached = node.get("attached_node")
-        if node["resource_type"] == "test" and attached in manifest["nodes"]:
-            tests.setdefault(TRANSLATOR.get_asset_key(manifest["nodes"][attached]), []).append(node["name"])
+    for test in manifest["nodes"].values():
+        if test["resource_type"] != "test":
+            continue
+        parents = [p for p in test["depends_on"]["nodes"] if p in manifest["nodes"]]
+        ref = (test.get("config", {}).get("meta") or {}).get("dagster", {}).get("ref", {}).get("name")
+        node = (
+            by_name.get(ref)
+            if ref
+            else manifest["nodes"].get(test.get("attached_node") or (parents[0] if len(parents) == 1 else ""))
+        )
+        if node is not None:
+            tests.setdefault(TRANSLATOR.get_asset_key(node), []).append(test["name"])
     return {key: tuple(sorted(names)) for key, names in tests.items()}
 
 
@@ -131,7 +141,6 @@ def _build(
     emporium: EmporiumResource,
     *,
     partitioned: bool,
-    runs_truth_tests: bool,
 ) -> Iterator[Any]:
     """`dbt build` of this op's (selected) nodes; a partitioned run passes its landing-day range."""
     settings = emporium.settings()
@@ -150,29 +159,25 @@ def _build(
     args += ["--indirect-selection", "empty"]
     if tests:
         args += ["--select", " ".join(tests)]  # one value: dagster-dbt folds it into its own selection
-    # The truth reconciliation tests (singular, tag truth) read several layers: they run with the last one,
-    # and not at all on real data, which has no planted truth.
-    if runs_truth_tests and settings.truth_dir.exists():
-        args += ["--select", "tag:truth"]
+    if not settings.truth_dir.exists():
+        args += ["--exclude", "tag:truth"]  # real data has no planted truth to reconcile with
     with dbt_environment(settings):
         invocation = dbt.cli(args, context=context, target_path=settings.dbt_target_path / context.op.name)
     yield from invocation.stream()
 
 
-def _layer_assets(
-    name: str, select: str, *, partitioned: bool, runs_truth_tests: bool = False
-) -> dg.AssetsDefinition:
+def _layer_assets(name: str, select: str, *, partitioned: bool) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=MANIFEST,
         select=select,
         name=name,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=landing_days if partitioned else None,
-        backfill_policy=single_run if partitioned else None,
+        backfill_policy=single_run,  # unpartitioned ones too: a backfill of a day range runs them once
         pool=WAREHOUSE_POOL,
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, emporium: EmporiumResource):
-        yield from _build(context, dbt, emporium, partitioned=partitioned, runs_truth_tests=runs_truth_tests)
+        yield from _build(context, dbt, emporium, partitioned=partitioned)
 
     return _assets
 
@@ -181,6 +186,6 @@ seeds = _layer_assets("seeds", "resource_type:seed", partitioned=False)
 bronze = _layer_assets("bronze", "path:models/bronze", partitioned=True)
 silver = _layer_assets("silver", "path:models/silver", partitioned=True)
 snapshots = _layer_assets("snapshots", "resource_type:snapshot", partitioned=False)
-gold = _layer_assets("gold", "path:models/gold", partitioned=True, runs_truth_tests=True)
+gold = _layer_assets("gold", "path:models/gold", partitioned=True)
 
 DBT_ASSETS = (seeds, bronze, silver, snapshots, gold)

@@ -1,4 +1,4 @@
-{{ config(tags=['truth']) }}
+{{ config(tags=['truth'], meta={'dagster': {'ref': {'name': 'mart_daily_revenue'}}}) }}
 -- Gold daily revenue must equal the generator's truth to the cent, every day, both ways.
 with mart as (
     select * from {{ ref('mart_daily_revenue') }}

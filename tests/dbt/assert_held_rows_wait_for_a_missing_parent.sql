@@ -1,5 +1,6 @@
 -- A held row is one whose parent is really missing, and never also in its silver model: held rows whose
 -- parents are all present, or keys both held and in silver, are returned (each counted twice or lost).
+{{ config(meta={'dagster': {'ref': {'name': 'held_order_items'}}}) }}
 {%- set entities = held_parents().keys() | list %}
 with failures as (
     {%- for entity in entities %}

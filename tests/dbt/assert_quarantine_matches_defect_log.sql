@@ -1,4 +1,4 @@
-{{ config(tags=['truth']) }}
+{{ config(tags=['truth'], meta={'dagster': {'ref': {'name': 'quarantine_orders'}}}) }}
 -- Bronze quarantine must hold exactly the generator's quarantine defects: same count per
 -- (entity, landing file, reason), where reason = the defect name.
 {%- set entities = shop_entities().keys() | list %}

@@ -1,4 +1,4 @@
-{{ config(tags=['truth']) }}
+{{ config(tags=['truth'], meta={'dagster': {'ref': {'name': 'orders'}}}) }}
 -- Per entity: landed rows, clean rows and quarantined rows equal the generator's truth, and
 -- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way. Clean rows are the
 -- silver rows plus the rows held for a parent that has not arrived (silver.held_<entity>): clean, waiting.

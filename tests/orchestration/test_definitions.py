@@ -1,0 +1,94 @@
+"""The code location loads and shows one connected graph whose names match dbt's folders and schemas."""
+
+import json
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from orchestration.definitions import defs
+from orchestration.warehouse import MANIFEST
+from quality.gates import gate_checks
+
+LAYER_OF_FOLDER = {"bronze": "bronze", "silver": "silver", "gold": "gold", "gold/ml": "ml"}
+
+
+@pytest.fixture(scope="module")
+def graph() -> Any:
+    return defs.resolve_asset_graph()
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_every_dbt_node_is_an_asset_keyed_by_its_folder_and_schema(graph: Any, manifest: dict) -> None:
+    keys = graph.get_all_asset_keys()
+    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed", "snapshot")]
+    assert len(nodes) > 40
+    for node in nodes:
+        key = dg.AssetKey([node["schema"], node["name"]])
+        assert key in keys, key
+        if node["resource_type"] == "model":
+            folder = node["original_file_path"].removeprefix("models/").rsplit("/", 1)[0]
+            assert LAYER_OF_FOLDER[folder] == node["schema"], node["original_file_path"]
+        assert graph.get(key).group_name == node["schema"]
+
+
+def test_dbt_tests_are_checks_and_error_severity_blocks(graph: Any, manifest: dict) -> None:
+    checks = {(c.asset_key, c.name): c for c in (graph.get_check_spec(k) for k in graph.asset_check_keys)}
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test" and n.get("attached_node")]
+    assert len(tests) > 300
+    for test in tests:
+        parent = manifest["nodes"][test["attached_node"]]
+        spec = checks[(dg.AssetKey([parent["schema"], parent["name"]]), test["name"])]
+        assert spec.blocking == (test["config"]["severity"].lower() == "error"), test["name"]
+
+
+@pytest.mark.parametrize("layer", ["bronze", "silver", "gold"])
+def test_each_gate_check_is_declared_on_its_relation(graph: Any, layer: str) -> None:
+    declared = gate_checks(layer)
+    assert declared
+    for check in declared:
+        key = dg.AssetCheckKey(dg.AssetKey(check.relation.split(".")), check.name)
+        assert key in graph.asset_check_keys, key
+        assert graph.get_check_spec(key).blocking == (check.severity == "error")
+
+
+def test_one_connected_graph_from_landing_files_to_the_feature_mart(graph: Any) -> None:
+    mart = dg.AssetKey(["ml", "fm_customer_churn_features"])
+    upstream = dg.AssetSelection.assets(mart).upstream().resolve(graph)
+    assert dg.AssetKey(["landing", "orders"]) in upstream
+    assert {dg.AssetKey(["raw", "orders"]), dg.AssetKey(["bronze", "stg_shop__orders"])} <= upstream
+    assert dg.AssetKey(["silver", "orders"]) in upstream and dg.AssetKey(["gold", "fct_orders"]) in upstream
+    # one component: following dependencies either way (a check's reads included: the planted truth is read
+    # only by the reconciliation checks), every asset is reached from the landing files
+    check_edges: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    for check_key in graph.asset_check_keys:
+        for dep in graph.get_check_spec(check_key).additional_deps:
+            check_edges.setdefault(check_key.asset_key, set()).add(dep.asset_key)
+            check_edges.setdefault(dep.asset_key, set()).add(check_key.asset_key)
+    reached, frontier = set(), [dg.AssetKey(["landing", "orders"])]
+    while frontier:
+        key = frontier.pop()
+        if key not in reached:
+            reached.add(key)
+            node = graph.get(key)
+            frontier += [*node.parent_keys, *node.child_keys, *check_edges.get(key, ())]
+    assert reached == set(graph.get_all_asset_keys())
+
+
+def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
+    for key in (
+        ["raw", "orders"],
+        ["bronze", "stg_shop__orders"],
+        ["silver", "orders"],
+        ["gold", "fct_orders"],
+    ):
+        node = graph.get(dg.AssetKey(key))
+        assert node.partitions_def.name == "landing_day", key
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+    assert graph.get(dg.AssetKey(["seeds", "countries"])).partitions_def is None
+    assert {s.name for s in defs.sensors} == {"landing_files"}
+    assert {s.name for s in defs.schedules} == {"daily_newest_partition"}
