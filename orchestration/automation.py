@@ -41,7 +41,10 @@ def landing_files(
     changed = sorted(path for path, fingerprint in current.items() if seen.get(path) != fingerprint)
     if not changed:
         return dg.SkipReason(f"no new or changed files among {len(current)} landing files")
-    days = sorted({landing_day_of(path) for path in changed})
+    # files outside a date= partition (_truth/) ride along with the next day's run
+    days = sorted({day for day in map(landing_day_of, changed) if day is not None})
+    if not days:
+        return dg.SkipReason(f"only files outside the landing partitions changed: {', '.join(changed[:3])}")
     known = set(context.instance.get_dynamic_partitions(LANDING_DAY))
     new_keys = sorted(day.isoformat() for day in days if day.isoformat() not in known)
     digest = hashlib.sha256("\n".join(f"{p}={current[p]}" for p in changed).encode()).hexdigest()[:12]

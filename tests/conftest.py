@@ -15,7 +15,7 @@ import pytest
 
 from emporium.config import PROJECT_ROOT, Settings
 from orchestration.runner import RunOutcome
-from tests.support import build, generate, postgres_settings, settings_for
+from tests.support import build, build_with_dbt, generate, postgres_settings, settings_for
 
 PG_BIN = Path(os.environ.get("EMPORIUM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -31,12 +31,11 @@ def tiny_landing(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def build_warehouse() -> Callable[[Settings, bool], None]:
-    """Build a warehouse through Dagster (every asset but the generator's, gates included); fails the test
-    when the run fails. full_refresh=False rebuilds every landing day incrementally."""
+    """Build a private warehouse the quick way: the raw load, then one `dbt build` (no Dagster, no gates),
+    for tests of what the models do (governance, bad rows). full_refresh=False is dbt's incremental build."""
 
     def _build(settings: Settings, full_refresh: bool = True) -> None:
-        outcome = build(settings, full_refresh=full_refresh)
-        assert outcome.success, outcome.render()
+        build_with_dbt(settings, full_refresh=full_refresh)
 
     return _build
 
@@ -84,14 +83,12 @@ def postgres_server() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def postgres_warehouse(
-    tiny_landing: Settings,
-    postgres_server: dict[str, str],
-    build_warehouse: Callable[[Settings, bool], None],
-    tmp_path_factory: pytest.TempPathFactory,
+    tiny_landing: Settings, postgres_server: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
-    """The tiny landing zone loaded into Postgres raw and built through every layer (dbt build) there."""
+    """The tiny landing zone built on Postgres through the same Dagster definitions (raw load, dbt, gates)."""
     settings = postgres_settings(
         tmp_path_factory.mktemp("tiny-pg"), tiny_landing.landing_dir, postgres_server
     )
-    build_warehouse(settings, True)  # the build loads schema raw first on the postgres target
+    outcome = build(settings, full_refresh=True)
+    assert outcome.success, outcome.render()
     return settings

@@ -47,6 +47,20 @@ def build(
     return materialize_warehouse(settings, window=window, full_refresh=full_refresh)
 
 
+def build_with_dbt(settings: Settings, *, full_refresh: bool = True) -> None:
+    """The quick build for tests of the models themselves: the raw load of every day, then one `dbt build`
+    (full refresh, or dbt's own incremental window). No Dagster run, no gates."""
+    from emporium.dbt import run_dbt
+    from ingest.raw_load import load_raw, load_truth
+
+    load_raw(settings, None, run_id="tests")
+    load_truth(settings)
+    flags = ["--full-refresh"] if full_refresh else []
+    if not settings.truth_dir.exists():
+        flags += ["--exclude", "tag:truth"]
+    run_dbt(settings, "build", *flags, quiet=True)
+
+
 # Columns that record when a row was loaded, not what it says.
 LOAD_TIME_COLUMNS = {"_loaded_at"}
 
