@@ -8,6 +8,7 @@ from typing import Any
 
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all, list_tables
+from tests.support import TINY
 from tests.warehouse.truth import quarantine_defects, read_csv_rows
 
 REVENUE_COLUMNS = ("orders", "items", "gross_revenue", "discount_amount", "net_revenue", "refund_amount")
@@ -23,7 +24,7 @@ def test_daily_revenue_equals_truth_to_the_cent(tiny_warehouse: Settings) -> Non
             connection, f"select revenue_date, {', '.join(REVENUE_COLUMNS)} from gold.mart_daily_revenue"
         )
     gold = {str(day): tuple(Decimal(str(v)) for v in values) for day, *values in rows}
-    assert len(truth) == 40
+    assert len(truth) == int(TINY["days"]), "one truth row per generated day"
     assert gold == truth
 
 
