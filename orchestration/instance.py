@@ -16,10 +16,14 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from emporium.config import Settings
+
+if TYPE_CHECKING:  # Dagster takes seconds to import: only when an instance is asked for
+    from dagster import DagsterInstance
 
 WAREHOUSE_POOL = "warehouse"
 PID_TAG = "emporium/pid"
@@ -53,9 +57,7 @@ def prepare_home(settings: Settings) -> Path:
     return home
 
 
-def get_instance(
-    settings: Settings,
-):  # -> dagster.DagsterInstance (imported lazily: Dagster is slow to import)
+def get_instance(settings: Settings) -> DagsterInstance:
     from dagster import DagsterInstance
 
     return DagsterInstance.from_config(str(prepare_home(settings)))
@@ -80,7 +82,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def recover_dead_runs(instance) -> list[str]:
+def recover_dead_runs(instance: DagsterInstance) -> list[str]:
     """Mark failed every in-progress run whose process (tagged by `run_tags`) is gone, and free its pool
     slots. Runs of other hosts and runs without the tags (the daemon's) are left to run monitoring."""
     from dagster import DagsterRunStatus, RunsFilter
