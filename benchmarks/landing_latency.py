@@ -32,7 +32,9 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "landing_latency.md"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, default=PROJECT_ROOT / "data")
     parser.add_argument("--days", type=int, default=1, help="days to append, one sensor tick + run each")
     args = parser.parse_args()
@@ -75,7 +77,9 @@ def main() -> int:
                 "steps": steps,
             }
         )
-        print(f"{params.end_date}: {len(files)} files, latency {done - landed:.1f} s (run {done - ticked:.1f} s)")
+        print(
+            f"{params.end_date}: {len(files)} files, latency {done - landed:.1f} s (run {done - ticked:.1f} s)"
+        )
     _write(settings, rows)
     return 0
 
@@ -95,7 +99,9 @@ def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]
 
 
 def _write(settings: Settings, rows: list[dict]) -> None:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
     manifest = (settings.truth_dir / "manifest.json").read_text(encoding="utf-8")
     lines = [
         "# Landing latency: file landed -> gold updated, through the landing sensor",

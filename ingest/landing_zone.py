@@ -1,6 +1,6 @@
 """The landing zone's layout, parsed in one place: `<entity>/date=YYYY-MM-DD/<entity>_YYYY-MM-DD.<ext>`.
 
-The validator (quality/landing.py), the raw load and the orchestrator's landing sensor all read paths
+The validator (ingest/validation.py), the raw load and the orchestrator's landing sensor all read paths
 through these functions, so a partition means the same thing everywhere.
 """
 

@@ -3,7 +3,7 @@
     report = load_raw(settings, days, run_id=run_id)   # days=None: every landing day, tables replaced
     print(report.render()); report.rejected -> the raw/<entity> asset check fails
 
-Every file of the landing days asked for is validated (quality/landing.py). A broken file is left out and
+Every file of the landing days asked for is validated (ingest/validation.py). A broken file is left out and
 recorded in quality.rejected_files (file, line, problem) while the rest loads; a benign variant (BOM, CRLF,
 columns in another order) loads normalised and is recorded in quality.landing_warnings. Loading a set of
 days replaces exactly those days' rows, in one transaction, so loads are idempotent and a re-sent old
@@ -40,7 +40,7 @@ from ingest.raw_tables import RAW_SCHEMA, LoadError, delete_days, prepare_table,
 from ingest.rejections import FileVersion, ensure_tables, record_rejections, record_warnings
 from ingest.report import FileIssue, LoadReport
 from ingest.truth import load_truth
-from quality.landing import ERROR, WARN, Problem, validate_landing
+from ingest.validation import ERROR, WARN, Problem, validate_landing
 
 __all__ = [
     "FileIssue",

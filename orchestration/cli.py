@@ -9,7 +9,7 @@ import sys
 # subcommand modules; each exposes `register(subparsers)` which sets `func(args) -> int` on its parser
 COMMAND_MODULES = (
     "generator.cli",
-    "quality.cli",
+    "ingest.cli",
     "ingest.raw_load",
     "orchestration.commands",
 )

@@ -76,7 +76,7 @@ def run_main_job(args: argparse.Namespace) -> int:
 
 
 def print_summary(settings: Settings) -> int:
-    from quality import summary
+    from orchestration import summary
 
     report = summary.collect(settings)
     print(summary.render(report), flush=True)

@@ -17,8 +17,8 @@ from emporium.config import Settings
 from emporium.engine import connect, fetch_all
 from generator.entities import ENTITIES
 from ingest.raw_load import LoadReport
+from ingest.validation import validate_landing
 from orchestration import cli
-from quality.landing import validate_landing
 from tests.bad_input.catalogue import (
     FILE_CASES,
     MARKER,

@@ -17,7 +17,7 @@ import pytest
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all
 from ingest.raw_load import FileIssue, LoadReport, file_fingerprints
-from quality import summary
+from orchestration import summary
 from quality.accounting import Accounting, account
 from tests.ingest.build import build, copy_landing, load, raw_rows_per_file
 from tests.warehouse.truth import read_csv_rows

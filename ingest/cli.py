@@ -9,7 +9,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from emporium.config import load_settings
-from quality.landing import Problem, validate_landing
+from ingest.validation import Problem, validate_landing
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
