@@ -208,28 +208,17 @@ def _context(settings: Settings) -> Any:
 def _dispose(datasource: Any) -> None:
     """Close every connection GX opened on the warehouse, so no process keeps the DuckDB file open.
 
-    GX holds two engines: the datasource's own (column reflection of query assets) and the execution
-    engine's, whose persisted connection (gx_duckdb) is never closed by GX itself.
+    The datasource has two engines: its own (it tests the connection) and its execution engine's, whose
+    persisted connection (gx_duckdb) GX never closes itself. write_results opens the warehouse for writing
+    right after this, which fails in-process while any of them is still open.
     """
-    import gc
-
-    import sqlalchemy
-    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-
     execution_engine = datasource.get_execution_engine()
-    url = execution_engine.engine.url
-    # One pass over the heap (it is large once GX is loaded): other copies of the datasource (the context
-    # keeps its own) may have built engines too.
-    objects = gc.get_objects()
-    engines = [o for o in objects if isinstance(o, SqlAlchemyExecutionEngine)]
-    for engine in {id(e): e for e in [execution_engine, *engines]}.values():
-        connection = getattr(engine, "_connection", None)
-        if connection is not None and engine.engine.url == url:
-            connection.close()
-            engine._connection = None
-    for sa_engine in [o for o in objects if isinstance(o, sqlalchemy.Engine)]:
-        if sa_engine.url == url:
-            sa_engine.dispose()
+    connection = getattr(execution_engine, "_connection", None)
+    if connection is not None:
+        connection.close()
+        execution_engine._connection = None
+    execution_engine.engine.dispose()
+    datasource.get_engine().dispose()
 
 
 def _accounting_outcomes(
