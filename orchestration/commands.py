@@ -99,11 +99,11 @@ def run_purge(args: argparse.Namespace) -> int:
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    from orchestration.instance import prepare_home
+    from orchestration.instance import DAGSTER_ENV, prepare_home
 
     settings = load_settings()
     prepare_home(settings)
-    env = {**os.environ, **settings_env(settings)}
+    env = {**DAGSTER_ENV, **os.environ, **settings_env(settings)}
     command = [
         os.path.join(os.path.dirname(sys.executable), "dagster"),
         "dev",

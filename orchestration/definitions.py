@@ -12,6 +12,7 @@ import dagster as dg
 
 from orchestration.automation import daily_newest_partition, landing_files
 from orchestration.ingest import INGEST_ASSETS
+from orchestration.instance import configure_process
 from orchestration.quality import GATES
 from orchestration.resources import EmporiumResource, dbt_resource
 from orchestration.warehouse import DBT_ASSETS
@@ -29,4 +30,5 @@ def build_definitions(overrides: dict[str, str] | None = None) -> dg.Definitions
     )
 
 
+configure_process()  # the code server, the run workers and `emporium run` all import this module
 defs = build_definitions()

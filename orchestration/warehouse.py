@@ -4,9 +4,11 @@ an asset check (error severity blocks downstream assets).
 Asset keys are `<warehouse schema>/<name>`: the dbt folder, the schema and the key prefix agree (`bronze/
 stg_shop__orders`, `silver/orders`, `gold/fct_orders`, `ml/fm_customer_churn_features`, `seeds/countries`,
 `snapshots/snap_customers`; the dbt sources map to `raw/<entity>` and `raw_truth/<name>`, the assets the
-raw load writes). One op per layer, so each layer's Great Expectations gate (orchestration/quality.py) runs
-between two layers and can stop the next one. Layers are partitioned by landing day; seeds (reference
-data) and snapshots (SCD2 as of each run) are not.
+raw load writes). Each layer's Great Expectations gate (orchestration/quality.py) runs between two layers
+and can stop the next one. Incremental models are partitioned by landing day, like the raw load; tables
+(rebuilt whole), seeds (reference data) and snapshots (SCD2 as of each run) are not. Dagster records one
+materialisation per asset and partition, so partitioning only what is incremental keeps a full build of a
+year's days from writing tens of thousands of events.
 """
 
 import fcntl
@@ -166,10 +168,11 @@ def _build(
     yield from invocation.stream()
 
 
-def _layer_assets(name: str, select: str, *, partitioned: bool) -> dg.AssetsDefinition:
+def _layer_assets(name: str, select: str, *, exclude: str = "", partitioned: bool) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=MANIFEST,
         select=select,
+        exclude=exclude,
         name=name,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=landing_days if partitioned else None,
@@ -182,10 +185,32 @@ def _layer_assets(name: str, select: str, *, partitioned: bool) -> dg.AssetsDefi
     return _assets
 
 
+INCREMENTAL, TABLE = "config.materialized:incremental", "config.materialized:table"
+# One op per layer and kind: the incremental models are partitioned by landing day (they touch only the
+# run's days); tables rebuild whole and are not. In gold the facts sit between the dimensions they look up
+# and the marts that sum them, hence three ops there.
 seeds = _layer_assets("seeds", "resource_type:seed", partitioned=False)
-bronze = _layer_assets("bronze", "path:models/bronze", partitioned=True)
-silver = _layer_assets("silver", "path:models/silver", partitioned=True)
+bronze = _layer_assets("bronze", f"path:models/bronze,{TABLE}", partitioned=False)
+bronze_incremental = _layer_assets(
+    "bronze_incremental", f"path:models/bronze,{INCREMENTAL}", partitioned=True
+)
+silver_incremental = _layer_assets(
+    "silver_incremental", f"path:models/silver,{INCREMENTAL}", partitioned=True
+)
+silver = _layer_assets("silver", f"path:models/silver,{TABLE}", partitioned=False)
 snapshots = _layer_assets("snapshots", "resource_type:snapshot", partitioned=False)
-gold = _layer_assets("gold", "path:models/gold", partitioned=True)
+gold_dimensions = _layer_assets("gold_dimensions", f"path:models/gold,{TABLE},dim_*", partitioned=False)
+gold_facts = _layer_assets("gold_facts", f"path:models/gold,{INCREMENTAL}", partitioned=True)
+gold = _layer_assets("gold", f"path:models/gold,{TABLE}", exclude="dim_*", partitioned=False)
 
-DBT_ASSETS = (seeds, bronze, silver, snapshots, gold)
+DBT_ASSETS = (
+    seeds,
+    bronze,
+    bronze_incremental,
+    silver_incremental,
+    silver,
+    snapshots,
+    gold_dimensions,
+    gold_facts,
+    gold,
+)
