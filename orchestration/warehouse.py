@@ -168,11 +168,10 @@ def _build(
     yield from invocation.stream()
 
 
-def _layer_assets(name: str, select: str, *, exclude: str = "", partitioned: bool) -> dg.AssetsDefinition:
+def _layer_assets(name: str, select: str, *, partitioned: bool) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=MANIFEST,
         select=select,
-        exclude=exclude,
         name=name,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=landing_days if partitioned else None,
@@ -199,9 +198,9 @@ silver_incremental = _layer_assets(
 )
 silver = _layer_assets("silver", f"path:models/silver,{TABLE}", partitioned=False)
 snapshots = _layer_assets("snapshots", "resource_type:snapshot", partitioned=False)
-gold_dimensions = _layer_assets("gold_dimensions", f"path:models/gold,{TABLE},dim_*", partitioned=False)
+gold_dimensions = _layer_assets("gold_dimensions", "path:models/gold,dim_*", partitioned=False)
 gold_facts = _layer_assets("gold_facts", f"path:models/gold,{INCREMENTAL}", partitioned=True)
-gold = _layer_assets("gold", f"path:models/gold,{TABLE}", exclude="dim_*", partitioned=False)
+gold = _layer_assets("gold", "path:models/gold,mart_* path:models/gold,fm_*", partitioned=False)
 
 DBT_ASSETS = (
     seeds,
