@@ -1,10 +1,12 @@
 """One partition scheme for the whole graph: the landing day (`date=YYYY-MM-DD` in the landing zone).
 
 Partitions are dynamic: a day exists once files for it have landed (the generator, the landing sensor and
-`emporium run` register new days), so the scheme fits any generated horizon or a real feed. Every
-partitioned asset runs a range of days in one run (single-run backfill policy); the range is handed to dbt
-as the vars `landing_start` / `landing_end` (macros/incremental.sql), so Dagster and dbt agree on what a
-partition is.
+`emporium run` register new days), so the scheme fits any generated horizon or a real feed. The raw load
+(`raw/<entity>`) is partitioned; a run covers a range of days in one run (single-run backfill policy) and
+every dbt model of that run gets the same range as the vars `landing_start` / `landing_end`
+(macros/incremental.sql), so Dagster and dbt agree on what a partition is. The dbt assets themselves are not
+partitioned in Dagster: Dagster writes one event per asset and partition into its store, and a full build of
+a year's days as partitions of every model took minutes of event writing alone (see README, Orchestration).
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 
 LANDING_DAY = "landing_day"
 landing_days = dg.DynamicPartitionsDefinition(name=LANDING_DAY)
@@ -31,14 +37,16 @@ def register_days(instance: dg.DagsterInstance, days: Iterable[dt.date]) -> list
     return new
 
 
-def window(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
-) -> tuple[dt.date, dt.date] | None:
-    """The run's landing-day range, or None for a run without partitions (everything)."""
-    if not context.has_partition_key_range:
+def window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date] | None:
+    """The run's landing-day range (from the run's partition tags, so unpartitioned assets of the run see it
+    too), or None for a run without partitions (everything)."""
+    tags = context.run.tags
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if start is None:
+        start = end = tags.get(PARTITION_NAME_TAG)
+    if start is None or end is None:
         return None
-    keys = context.partition_key_range
-    return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
+    return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
 
 
 def days_in(window_: tuple[dt.date, dt.date]) -> list[dt.date]:

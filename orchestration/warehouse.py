@@ -4,11 +4,9 @@ an asset check (error severity blocks downstream assets).
 Asset keys are `<warehouse schema>/<name>`: the dbt folder, the schema and the key prefix agree (`bronze/
 stg_shop__orders`, `silver/orders`, `gold/fct_orders`, `ml/fm_customer_churn_features`, `seeds/countries`,
 `snapshots/snap_customers`; the dbt sources map to `raw/<entity>` and `raw_truth/<name>`, the assets the
-raw load writes). Each layer's Great Expectations gate (orchestration/quality.py) runs between two layers
-and can stop the next one. Incremental models are partitioned by landing day, like the raw load; tables
-(rebuilt whole), seeds (reference data) and snapshots (SCD2 as of each run) are not. Dagster records one
-materialisation per asset and partition, so partitioning only what is incremental keeps a full build of a
-year's days from writing tens of thousands of events.
+raw load writes). One op per layer, so each layer's Great Expectations gate (orchestration/quality.py) runs
+between two layers and can stop the next one. Every op builds with the run's landing-day range (the raw
+load's partitions, orchestration/partitions.py): incremental models touch only those days.
 """
 
 import fcntl
@@ -24,7 +22,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from emporium.config import PROJECT_ROOT, load_settings
 from emporium.dbt import dbt_executable
 from orchestration.instance import WAREHOUSE_POOL
-from orchestration.partitions import is_full_refresh, landing_days, single_run, window
+from orchestration.partitions import is_full_refresh, single_run, window
 from orchestration.resources import EmporiumResource, dbt_environment
 
 MANIFEST_DIR = PROJECT_ROOT / "target" / "dagster-manifest"
@@ -141,13 +139,11 @@ def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     emporium: EmporiumResource,
-    *,
-    partitioned: bool,
 ) -> Iterator[Any]:
-    """`dbt build` of this op's (selected) nodes; a partitioned run passes its landing-day range."""
+    """`dbt build` of this op's (selected) nodes with the run's landing-day range, if it has one."""
     settings = emporium.settings()
     args = ["build"]
-    days = window(context) if partitioned else None
+    days = window(context)
     if days is not None:
         args += [
             "--vars",
@@ -168,48 +164,27 @@ def _build(
     yield from invocation.stream()
 
 
-def _layer_assets(name: str, select: str, *, partitioned: bool) -> dg.AssetsDefinition:
+def _layer_assets(name: str, select: str) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=MANIFEST,
         select=select,
         name=name,
         dagster_dbt_translator=TRANSLATOR,
-        partitions_def=landing_days if partitioned else None,
-        backfill_policy=single_run,  # unpartitioned ones too: a backfill of a day range runs them once
+        backfill_policy=single_run,  # a backfill of a day range runs them once, with that range
         pool=WAREHOUSE_POOL,
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, emporium: EmporiumResource):
-        yield from _build(context, dbt, emporium, partitioned=partitioned)
+        yield from _build(context, dbt, emporium)
 
     return _assets
 
 
-INCREMENTAL, TABLE = "config.materialized:incremental", "config.materialized:table"
-# One op per layer and kind: the incremental models are partitioned by landing day (they touch only the
-# run's days); tables rebuild whole and are not. In gold the facts sit between the dimensions they look up
-# and the marts that sum them, hence three ops there.
-seeds = _layer_assets("seeds", "resource_type:seed", partitioned=False)
-bronze = _layer_assets("bronze", f"path:models/bronze,{TABLE}", partitioned=False)
-bronze_incremental = _layer_assets(
-    "bronze_incremental", f"path:models/bronze,{INCREMENTAL}", partitioned=True
-)
-silver_incremental = _layer_assets(
-    "silver_incremental", f"path:models/silver,{INCREMENTAL}", partitioned=True
-)
-silver = _layer_assets("silver", f"path:models/silver,{TABLE}", partitioned=False)
-snapshots = _layer_assets("snapshots", "resource_type:snapshot", partitioned=False)
-gold_dimensions = _layer_assets("gold_dimensions", "path:models/gold,dim_*", partitioned=False)
-gold_facts = _layer_assets("gold_facts", f"path:models/gold,{INCREMENTAL}", partitioned=True)
-gold = _layer_assets("gold", "path:models/gold,mart_* path:models/gold,fm_*", partitioned=False)
+# One op per layer: each layer's gate runs between two layers and can stop the next one; blocking checks
+# inside a layer would otherwise split it into several dbt processes.
+seeds = _layer_assets("seeds", "resource_type:seed")
+bronze = _layer_assets("bronze", "path:models/bronze")
+silver = _layer_assets("silver", "path:models/silver")
+snapshots = _layer_assets("snapshots", "resource_type:snapshot")
+gold = _layer_assets("gold", "path:models/gold")
 
-DBT_ASSETS = (
-    seeds,
-    bronze,
-    bronze_incremental,
-    silver_incremental,
-    silver,
-    snapshots,
-    gold_dimensions,
-    gold_facts,
-    gold,
-)
+DBT_ASSETS = (seeds, bronze, silver, snapshots, gold)
