@@ -31,10 +31,10 @@ SEVERITIES = (ERROR, WARN)
 LAYERS = ("bronze", "silver", "gold")
 
 # What a check is about; none of these is a kind of dbt test (not_null, unique, relationships, accepted values).
-ACCOUNTING = "accounting"  # raw = silver + collapsed + quarantined (quality/accounting.py)
+ACCOUNTING = "accounting"  # raw = silver + held + collapsed + quarantined (quality/accounting.py)
 RECONCILIATION = "reconciliation"  # one relation against another, or columns against each other
 DISTRIBUTION = "distribution"  # shares and volumes within bounds
-FRESHNESS = "freshness"  # the newest landing day has arrived
+FRESHNESS = "freshness"  # the newest landing day has arrived, nothing waits for long
 RANGE = "range"  # event times inside this run's landing days
 SCHEMA = "schema"  # columns and types as documented, where dbt enforces no contract
 KINDS = (ACCOUNTING, RECONCILIATION, DISTRIBUTION, FRESHNESS, RANGE, SCHEMA)
@@ -198,7 +198,7 @@ def columns_match_docs(layer: str, model: ModelDoc) -> GateCheck:
             "select coalesce(e.column_name, a.column_name) as column_name, "
             "e.type_family as documented_type, a.type_family as actual_type "
             "from expected e full join actual a on a.column_name = e.column_name "
-            "where e.column_name is null or a.column_name is null or a.type_family <> e.type_family "
+            "where (e.column_name is null or a.column_name is null or a.type_family <> e.type_family) "
             # GX wants every query to name its batch: always true, costs nothing.
             "and not exists (select 1 from {batch} as batch_rows where 1 = 0)"
         ),

@@ -1,9 +1,10 @@
 """Silver: one current-state table per entity plus the SCD2 histories of customers and products.
 
-dbt tests keys, relationships and accepted values here. The gate checks row accounting (raw = silver +
-collapsed + quarantined, computed by quality/accounting.py), the documented schema (silver has no contracts),
-event times on the landing days, one current history version per key, that conforming does not null the
-contract's optional fields, and that the daily feeds are fresh.
+dbt tests keys, relationships and accepted values here. The gate checks row accounting (raw = silver + held
++ collapsed + quarantined, computed by quality/accounting.py), the documented schema (silver has no
+contracts), event times on the landing days, one current history version per key, that conforming does not
+null the contract's optional fields, that the daily feeds are fresh and that no row waits for its parent
+(silver.held_<entity>) for long.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from quality.suites import (
     ENTITIES,
     ENTITY_KEYS,
     ERROR,
+    FRESHNESS,
     OPTIONAL_COLUMNS,
     WARN,
     GateCheck,
@@ -30,6 +32,9 @@ from quality.suites.dbt_docs import ModelDoc
 # bronze's (all versions); more than this many percentage points means conforming nulled values.
 NULL_SHARE_TOLERANCE = 0.05
 ROW_ACCOUNTING = "row_accounting"
+# A parent lands at most a few days (the contract's max_late_days) after the rows that reference it; a
+# row held for a week waits for a parent that is not coming (a rejected file, say).
+HELD_DAYS = 7
 
 
 def checks(docs: dict[str, ModelDoc]) -> list[GateCheck]:
@@ -43,6 +48,9 @@ def checks(docs: dict[str, ModelDoc]) -> list[GateCheck]:
             result.append(optional_null_share(entity, OPTIONAL_COLUMNS[entity]))
         if entity in DAILY_FEEDS:
             result.append(fresh_within_1_day(relation, "_last_landed_on"))
+    for model in docs.values():
+        if model.folder == "silver" and model.name.startswith("held_"):
+            result.append(held_at_most_a_week(model))
     for entity in ("customers", "products"):
         history = f"silver.int_{entity}__history"
         result.append(one_current_version_per_key(history, ENTITY_KEYS[entity], f"silver.{entity}"))
@@ -55,7 +63,7 @@ def row_accounting(entity: str) -> GateCheck:
         name=ROW_ACCOUNTING,
         severity=ERROR,
         kind=ACCOUNTING,
-        description="raw rows = silver rows + duplicates collapsed + quarantined rows",
+        description="raw rows = silver rows + held rows + duplicates collapsed + quarantined rows",
     )
 
 
@@ -80,5 +88,21 @@ def optional_null_share(entity: str, columns: tuple[str, ...]) -> GateCheck:
         sql=(
             f"select * from ({shares}) shares "
             f"where silver_null_share > coalesce(bronze_null_share, 0) + {NULL_SHARE_TOLERANCE}"
+        ),
+    )
+
+
+def held_at_most_a_week(model: ModelDoc) -> GateCheck:
+    key = model.columns[0].name
+    return GateCheck(
+        relation=f"silver.{model.name}",
+        name=f"held_at_most_{HELD_DAYS}_days",
+        severity=WARN,
+        kind=FRESHNESS,
+        description=f"no row waits for its parent more than {HELD_DAYS} days before the newest landing day loaded",
+        columns=("_landing_date",),
+        sql=(
+            f"select {key}, parent_entity, parent_key, _landing_date from {{batch}} "
+            f"where _landing_date < date '$loaded_through' - {HELD_DAYS}"
         ),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 
@@ -72,6 +74,9 @@ def test_every_outcome_maps_to_exactly_one_declared_check(warehouse_copy: Settin
         assert by_check.keys() == _declared(layer).keys()
         assert all(len(outcomes) == 1 for outcomes in by_check.values())
         assert {k: o.severity for k, (o,) in by_check.items()} == _declared(layer)
+        # The gate let go of the warehouse: another process (dbt, between the gates) can write to it.
+        probe = f"import duckdb; duckdb.connect({str(warehouse_copy.warehouse_path)!r}).execute('checkpoint')"
+        assert subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False).returncode == 0
     # Gated again: Data Docs keep the latest result per relation only.
     keeper.run_gate("silver", "mapping-again")
     pages = _validation_pages(warehouse_copy, "silver.orders")
@@ -127,16 +132,21 @@ def test_silver_gate_accounts_for_every_row_and_bounds_event_times(warehouse_cop
         "update silver.payments set paid_at = timestamp '2099-01-01 00:00:00' "
         "where payment_id = (select min(payment_id) from silver.payments)",
         "delete from silver.customers where customer_id = (select max(customer_id) from silver.customers)",
+        # a payment that has waited for its order since long before the newest landing day
+        "insert into silver.held_payments by name select -1 as payment_id, 'orders' as parent_entity, "
+        "-1 as parent_key, date '2000-01-01' as _landing_date",
     )
     accounting = {a.entity: a for a in account(warehouse_copy)}
-    assert accounting["customers"].difference == 1
-    assert all(a.balanced for e, a in accounting.items() if e != "customers")
+    assert accounting["customers"].difference == 1 and accounting["payments"].difference == -1
+    assert all(a.balanced for e, a in accounting.items() if e not in ("customers", "payments"))
     result = run_gate(warehouse_copy, "silver", "corrupt-silver")
     assert not result.passed
     assert _failed(result) == {
         ("silver.customers", "row_accounting"),
+        ("silver.payments", "row_accounting"),
         ("silver.int_customers__history", "one_current_version_per_key"),
         ("silver.payments", "within_landing_range"),
+        ("silver.held_payments", "held_at_most_7_days"),
     }
     unbalanced = _outcome(result, "silver.customers", "row_accounting")
     c = accounting["customers"]
@@ -145,6 +155,8 @@ def test_silver_gate_accounts_for_every_row_and_bounds_event_times(warehouse_cop
         assert str(number) in unbalanced.observed
     late = _outcome(result, "silver.payments", "within_landing_range")
     assert late.rows_failed == 1 and "2099-01-01" in late.observed
+    stuck = _outcome(result, "silver.held_payments", "held_at_most_7_days")
+    assert stuck.severity == "warn" and stuck.rows_failed == 1 and "2000-01-01" in stuck.observed
 
 
 def test_freshness_and_landing_range_follow_the_run(warehouse_copy: Settings) -> None:
