@@ -83,7 +83,12 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
     raw = graph.get(dg.AssetKey(["raw", "orders"]))
     assert raw.partitions_def.name == "landing_day"
     # every warehouse asset runs once per run, with the run's landing-day range (a CLI range backfill needs it)
-    for key in (["raw", "orders"], ["bronze", "stg_shop__orders"], ["silver", "orders"], ["gold", "fct_orders"]):
+    for key in (
+        ["raw", "orders"],
+        ["bronze", "stg_shop__orders"],
+        ["silver", "orders"],
+        ["gold", "fct_orders"],
+    ):
         assert graph.get(dg.AssetKey(key)).backfill_policy == dg.BackfillPolicy.single_run(), key
     assert graph.get(dg.AssetKey(["gold", "fct_orders"])).partitions_def is None
     assert {s.name for s in defs.sensors} == {"landing_files"}
