@@ -32,7 +32,6 @@ class DbtTest:
 
     name: str
     columns: tuple[str, ...]  # the model's columns it constrains
-    severity: str  # error | warn
 
 
 @dataclass(frozen=True)
@@ -42,9 +41,6 @@ class ModelDoc:
     columns: tuple[ColumnDoc, ...]
     tests: tuple[DbtTest, ...]
     contract_enforced: bool
-
-    def column(self, name: str) -> ColumnDoc | None:
-        return next((c for c in self.columns if c.name == name), None)
 
 
 def model_docs(project_dir: Path = PROJECT_ROOT) -> dict[str, ModelDoc]:
@@ -79,15 +75,13 @@ def _model_doc(model: dict[str, Any], folder: str, sql: str) -> ModelDoc:
 
 def _test(test: str | dict[str, Any], column: str | None, model_columns: set[str]) -> DbtTest:
     if isinstance(test, str):
-        return DbtTest(test, (column,) if column else (), "error")
+        return DbtTest(test, (column,) if column else ())
     ((name, spec),) = test.items()
-    spec = spec or {}
-    arguments = spec.get("arguments") or {}
-    severity = str((spec.get("config") or {}).get("severity", "error")).lower()
+    arguments = (spec or {}).get("arguments") or {}
     if column:
-        return DbtTest(name, (column,), severity)
+        return DbtTest(name, (column,))
     # A model-level test constrains the columns it names: a key combination, or an expression's columns.
     named = arguments.get("combination_of_columns") or _IDENTIFIER.findall(
         str(arguments.get("expression", ""))
     )
-    return DbtTest(name, tuple(c for c in named if c in model_columns), severity)
+    return DbtTest(name, tuple(c for c in named if c in model_columns))
