@@ -35,6 +35,7 @@ import datetime as dt
 import graphlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,12 @@ BUILT = ("seed", "model", "snapshot")
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds (user + system) of this process, or of its waited-for children and their children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _epoch(ts: str) -> float:
@@ -211,10 +218,11 @@ class _Probe:
         def timed(*args: Any, **kwargs: Any) -> Any:
             record = {"start": time.time()}
             self.work[key(*args, **kwargs)] = record
+            cpu = _cpu()
             try:
                 result = func(*args, **kwargs)
             finally:
-                record["end"] = time.time()
+                record["end"], record["cpu"] = time.time(), _cpu() - cpu
             inner = getattr(result, "seconds", None)  # GateResult / LoadReport: their own measure
             if isinstance(inner, int | float):
                 record["inner_seconds"] = inner
@@ -235,9 +243,10 @@ def dagster_child(spec: dict[str, Any]) -> dict[str, Any]:
     settings = load_settings()
     probe = _Probe()
     probe.install()
-    started = time.time()
+    started, cpu = time.time(), _cpu()
     outcome = materialize_warehouse(settings, full_refresh=True)
     finished = time.time()
+    cpu = {"run_in_process": _cpu() - cpu, "dbt_subprocesses": _cpu(resource.RUSAGE_CHILDREN)}
     print(outcome.render(), flush=True)
     steps: dict[str, dict[str, float]] = {}
     run_events: dict[str, float] = {}
@@ -251,8 +260,8 @@ def dagster_child(spec: dict[str, Any]) -> dict[str, Any]:
         per_step[kind] = per_step.get(kind, 0) + 1
         if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE") and entry.step_key:
             steps.setdefault(entry.step_key, {})["start" if kind == "STEP_START" else "end"] = entry.timestamp
-        elif kind in ("RUN_START", "RUN_SUCCESS", "RUN_FAILURE"):
-            run_events[kind] = entry.timestamp
+        elif kind.startswith(("RUN_", "PIPELINE_")):  # RUN_START's value is still "PIPELINE_START"
+            run_events[kind.replace("PIPELINE_", "RUN_")] = entry.timestamp
     run_results = {}
     for op in DBT_STEPS:
         path = settings.dbt_target_path / op / "run_results.json"
@@ -260,6 +269,7 @@ def dagster_child(spec: dict[str, Any]) -> dict[str, Any]:
             run_results[op] = json.loads(path.read_text(encoding="utf-8"))
     return {
         "success": outcome.success,
+        "cpu": cpu,
         "failed_steps": outcome.failed_steps,
         "failed_checks": outcome.failed_checks,
         "materialized": len(outcome.materialized),
@@ -285,17 +295,18 @@ def direct_child(spec: dict[str, Any]) -> dict[str, Any]:
 
     settings = load_settings()
     timings: dict[str, float] = {}
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _cpu()
     report = load_raw(settings, None, run_id="orchestration-benchmark")
-    timings["raw_load"] = time.perf_counter() - began
-    began = time.perf_counter()
+    timings["raw_load"], timings["raw_load_cpu"] = time.perf_counter() - began, _cpu() - cpu
+    began, cpu = time.perf_counter(), _cpu()
     load_truth(settings)
-    timings["truth_load"] = time.perf_counter() - began
+    timings["truth_load"], timings["truth_load_cpu"] = time.perf_counter() - began, _cpu() - cpu
     if spec.get("copy_raw_to"):  # the raw warehouse for the dbt-alone side (not timed)
         shutil.copyfile(settings.warehouse_path, spec["copy_raw_to"])
     plan = json.loads(Path(spec["plan"]).read_text(encoding="utf-8"))
     statements: list[dict[str, Any]] = []
     tests: dict[str, dict[str, Any]] = {}
+    cpu = _cpu()
     with duckdb.connect(str(settings.warehouse_path)) as con:
         for item in plan["build"]:
             began = time.perf_counter()
@@ -307,6 +318,7 @@ def direct_child(spec: dict[str, Any]) -> dict[str, Any]:
             began = time.perf_counter()
             failures = con.execute(item["sql"]).fetchone()[0]
             tests[item["id"]] = {"seconds": time.perf_counter() - began, "failures": failures}
+    timings["statements_cpu"] = _cpu() - cpu
     return {
         **timings,
         "raw_rows": sum(report.rows.values()),
@@ -332,7 +344,7 @@ def _child(kind: str, spec: dict[str, Any], env: dict[str, str], log: Path) -> d
     """Run one part in a fresh interpreter; its output goes to `log`, its result comes back as JSON."""
     out = log.with_suffix(".json")
     out.unlink(missing_ok=True)
-    began, launched = time.perf_counter(), time.time()
+    began, launched, cpu = time.perf_counter(), time.time(), _cpu(resource.RUSAGE_CHILDREN)
     with log.open("w") as handle:
         done = subprocess.run(
             [sys.executable, __file__, "--child", kind, json.dumps(spec), str(out)],
@@ -343,14 +355,16 @@ def _child(kind: str, spec: dict[str, Any], env: dict[str, str], log: Path) -> d
         raise RuntimeError(f"{kind} child failed (exit {done.returncode}), log {log}:\n{tail}")
     result = json.loads(out.read_text(encoding="utf-8"))
     result["process_seconds"], result["launched"] = time.perf_counter() - began, launched
+    result["process_cpu"] = _cpu(resource.RUSAGE_CHILDREN) - cpu  # incl. its own subprocesses
     return result
 
 
-def _timed_command(command: list[str], env: dict[str, str], log: Path) -> float:
-    began = time.perf_counter()
+def _timed_command(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command."""
+    began, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
     with log.open("w") as handle:
         subprocess.run(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, check=True)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, _cpu(resource.RUSAGE_CHILDREN) - cpu
 
 
 def _dbt(*args: str) -> list[str]:
@@ -370,7 +384,7 @@ def compile_project(work: Path, landing: Path, seeds: Path, window: tuple[str, s
     scratch.mkdir(parents=True)
     variables = json.dumps({"landing_start": window[0], "landing_end": window[1]})
     command = _dbt("compile", "--full-refresh", "--vars", variables, "--target-path", str(scratch / "target"))
-    seconds = _timed_command(command, env, scratch / "compile.log")
+    seconds, _ = _timed_command(command, env, scratch / "compile.log")
     return seconds, scratch / "target"
 
 
@@ -469,7 +483,7 @@ def dbt_alone(work: Path, landing: Path, seeds: Path, dbt: dict[str, Any]) -> di
         env = dbt_env(settings) | {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
         command = [_dbt()[0], *probe["args"][1:]]
         target.mkdir(parents=True, exist_ok=True)
-        wall = _timed_command(command, env, target / "stdout.log")
+        wall, cpu = _timed_command(command, env, target / "stdout.log")
         results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
         sums = {"models": 0.0, "tests": 0.0, "unit_tests": 0.0}
         starts, ends = [], []
@@ -482,10 +496,15 @@ def dbt_alone(work: Path, landing: Path, seeds: Path, dbt: dict[str, Any]) -> di
             starts += [_epoch(t["started_at"]) for t in stamps]
             ends += [_epoch(t["completed_at"]) for t in stamps]
         span = max(ends) - min(starts) if starts else 0.0
-        ops[op] = {**sums, "process": wall, "node_span": span, "overhead": wall - sum(sums.values())}
-    total = {
-        k: sum(o[k] for o in ops.values()) for k in ("models", "tests", "unit_tests", "process", "overhead")
-    }
+        ops[op] = {
+            **sums,
+            "process": wall,
+            "cpu": cpu,
+            "node_span": span,
+            "overhead": wall - sum(sums.values()),
+        }
+    keys = ("models", "tests", "unit_tests", "process", "overhead", "cpu")
+    total = {k: sum(o[k] for o in ops.values()) for k in keys}
     return {"ops": ops, **total}
 
 
@@ -641,6 +660,8 @@ def analyse_direct(result: dict[str, Any]) -> dict[str, Any]:
         "test_failures": {k: v["failures"] for k, v in result["tests"].items()},
         "statements": len(statements),
         "test_count": len(result["tests"]),
+        "cpu": result["raw_load_cpu"] + result["truth_load_cpu"] + result["statements_cpu"],
+        "raw_load_cpu": result["raw_load_cpu"],
     }
 
 
@@ -719,9 +740,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     parse_dir.mkdir(parents=True)
     with _stage("dbt parse (cold, no partial parse)"):
         command = _dbt("parse", "--no-partial-parse", "--target-path", str(parse_dir / "target"))
-        parse_seconds = _timed_command(command, parse_env, parse_dir / "parse.log")
+        parse_seconds, _ = _timed_command(command, parse_env, parse_dir / "parse.log")
     record["definitions"] = {
         "seconds": definitions["seconds"],
+        "process_cpu": definitions["process_cpu"],
         "process_seconds": definitions["process_seconds"],
         "libraries_seconds": definitions["libraries_seconds"],
         "manifest_reparsed": definitions["manifest_reparsed"],
@@ -745,6 +767,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     side = analyse_dagster(dagster)
     side |= {"import_seconds_in_run": dagster["import_seconds"], "success": dagster["success"]}
     side |= {"failed_checks": dagster["failed_checks"], "materialized": dagster["materialized"]}
+    side["cpu"] = dagster["cpu"] | {"raw_load": dagster["work"].get("load_raw", {}).get("cpu")}
 
     direct_dir = work / "direct"
     shutil.rmtree(direct_dir, ignore_errors=True)
@@ -792,8 +815,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ratio": dagster_total / direct_total,
             "ratio_without_gx": (dagster_total - gx) / direct_total,
             "ratio_run_only": side["wall"] / direct_total,
+            "cpu_dagster": record["definitions"]["process_cpu"] + sum(dagster["cpu"].values()),
+            "cpu_direct": direct["cpu"],
         },
     }
+    record["totals"]["cpu_ratio"] = record["totals"]["cpu_dagster"] / direct["cpu"]
     if not args.no_save:
         save(record)  # the main comparison is kept even if the optional part below is cut short
     if args.dbt_alone and dagster["dbt"]:
@@ -801,7 +827,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             record["dbt_alone"] = dbt_alone(work, landing, seeds, dagster["dbt"])
         loads["end"] = _load()
         alone_total = direct["raw_load"] + direct["truth_load"] + record["dbt_alone"]["process"]
+        alone_cpu = direct["cpu"] - direct_raw["statements_cpu"] + record["dbt_alone"]["cpu"]
         record["totals"] |= {
+            "cpu_dbt_alone": alone_cpu,
+            "cpu_ratio_dbt_alone": alone_cpu / direct["cpu"],
             "dbt_alone": alone_total,
             "ratio_dbt_alone": alone_total / direct_total,
             "ratio_dagster_vs_dbt_alone_without_gx": (dagster_total - gx) / alone_total,
@@ -868,6 +897,11 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("**overhead ratio** (total / direct total; goal <= 1.3)", f"**{t['ratio']:.2f}x**",
          f"{t['ratio_dbt_alone']:.2f}x" if "ratio_dbt_alone" in t else "", ""),
         ("overhead ratio without the GX gates", f"{t['ratio_without_gx']:.2f}x", "", ""),
+        ("CPU seconds (user + system, every process of the side; less sensitive to other jobs)",
+         _s(t.get("cpu_dagster")), _s(t.get("cpu_dbt_alone")) if "cpu_dbt_alone" in t else "",
+         _s(t.get("cpu_direct"))),
+        ("overhead ratio by CPU seconds", f"{t['cpu_ratio']:.2f}x" if "cpu_ratio" in t else "",
+         f"{t['cpu_ratio_dbt_alone']:.2f}x" if "cpu_ratio_dbt_alone" in t else "", ""),
         ("overhead ratio of the run alone (no definitions load)", f"{t['ratio_run_only']:.2f}x", "", ""),
         ("dbt compile (direct side's SQL; not in its total)", "", "", _s(r["compile_seconds"])),
         ("cold `dbt parse` (paid by the definitions load when a dbt input changed)",
@@ -982,7 +1016,8 @@ def _details(r: dict[str, Any]) -> list[str]:
             else ""
         )
         + f". Direct statements: {x['statements']} (incl. one set-up statement: hooks and schemas, "
-        f"{x['setup']:.2f} s).",
+        f"{x['setup']:.2f} s). Raw load CPU seconds: Dagster {_s(d.get('cpu', {}).get('raw_load'))}, direct "
+        f"{_s(x.get('raw_load_cpu'))} (the same work: a difference in wall time is the machine's load).",
         "",
         f"Gold and ml row counts equal on both sides ({len(counts['gold'])} tables, {gold_rows:,} rows, "
         "asserted)"
