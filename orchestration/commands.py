@@ -63,7 +63,7 @@ def run_main_job(args: argparse.Namespace) -> int:
         return FAILED
     code = print_summary(settings)
     print(f"\nfinished in {time.perf_counter() - started:.1f} s", flush=True)
-    rejected = [c for c in outcome.failed_checks if c[1] == "files_accepted"]
+    rejected = [c for c in outcome.failed_checks if c[1].startswith("files_accepted")]
     if rejected:
         print(
             f"\n!!! {len(rejected)} raw source(s) had landing files REJECTED: they were left out and recorded in"

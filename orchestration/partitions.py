@@ -2,7 +2,7 @@
 
 Partitions are dynamic: a day exists once files for it have landed (the generator, the landing sensor and
 `emporium run` register new days), so the scheme fits any generated horizon or a real feed. The raw load
-(`raw/<entity>`) is partitioned; a run covers a range of days in one run (single-run backfill policy) and
+(`raw/shop`) is partitioned; a run covers a range of days in one run (single-run backfill policy) and
 every dbt model of that run gets the same range as the vars `landing_start` / `landing_end`
 (macros/incremental.sql), so Dagster and dbt agree on what a partition is. The dbt assets themselves are not
 partitioned in Dagster: Dagster writes one event per asset and partition into its store, and a full build of
@@ -37,7 +37,9 @@ def register_days(instance: dg.DagsterInstance, days: Iterable[dt.date]) -> list
     return new
 
 
-def window(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date] | None:
+def window(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> tuple[dt.date, dt.date] | None:
     """The run's landing-day range (from the run's partition tags, so unpartitioned assets of the run see it
     too), or None for a run without partitions (everything)."""
     tags = context.run.tags

@@ -5,12 +5,10 @@ equals the planted truth again."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -19,47 +17,16 @@ from emporium.engine import connect, fetch_all
 from ingest.raw_load import FileIssue, LoadReport, file_fingerprints
 from orchestration import summary
 from quality.accounting import Accounting, account
-from tests.ingest.build import build, copy_landing, load, raw_rows_per_file
+from tests.ingest.build import (
+    build,
+    copy_landing,
+    file_ids,
+    load,
+    orphaned_by,
+    pick_orders_file,
+    raw_rows_per_file,
+)
 from tests.warehouse.truth import read_csv_rows
-
-
-def _ids(path: Path, column: str) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [row[column] for row in csv.DictReader(handle)]
-
-
-def _ids_of(landing: Path, entity: str, column: str, skip: str = "") -> dict[str, set[str]]:
-    """file -> the `column` values in each of the entity's files (except `skip`)."""
-    return {
-        path.relative_to(landing).as_posix(): set(_ids(path, column))
-        for path in sorted((landing / entity).glob("*/*.csv"))
-        if path.relative_to(landing).as_posix() != skip
-    }
-
-
-def orphaned_by(landing: Path, orders_file: str) -> dict[str, dict[int, str]]:
-    """Order items and payments whose every order row is in `orders_file` (computed from the files):
-    entity -> key -> the file the child landed in."""
-    elsewhere = set().union(*_ids_of(landing, "orders", "order_id", skip=orders_file).values())
-    orphans = set(_ids(landing / orders_file, "order_id")) - elsewhere
-    held: dict[str, dict[int, str]] = {}
-    for entity, key in (("order_items", "order_item_id"), ("payments", "payment_id")):
-        held[entity] = {
-            int(row[key]): path.relative_to(landing).as_posix()
-            for path in sorted((landing / entity).glob("*/*.csv"))
-            for row in csv.DictReader(path.open(newline="", encoding="utf-8"))
-            if row["order_id"] in orphans and row[key]
-        }
-    return held
-
-
-def pick_orders_file(landing: Path) -> str:
-    """The oldest orders file whose loss orphans some order lines (an order that lands only there)."""
-    for path in sorted((landing / "orders").glob("*/*.csv")):
-        relative = path.relative_to(landing).as_posix()
-        if orphaned_by(landing, relative)["order_items"]:
-            return relative
-    raise AssertionError("the tiny world has no order that lands in one file only")
 
 
 @dataclass
@@ -133,7 +100,7 @@ def cycle(tiny_landing: Settings, tmp_path_factory: pytest.TempPathFactory) -> C
     report = load(settings, "resent", [day])
     build(settings, window=(day, day))  # truth tests included: they must hold again
     resent = snapshot(settings, report)
-    rows = len(_ids(path, "order_id"))
+    rows = len(file_ids(path, "order_id"))
     orphans = orphaned_by(landing, orders_file)
     return Cycle(
         settings,

@@ -60,7 +60,7 @@ def test_one_connected_graph_from_landing_files_to_the_feature_mart(graph: Any) 
     mart = dg.AssetKey(["ml", "fm_customer_churn_features"])
     upstream = dg.AssetSelection.assets(mart).upstream().resolve(graph)
     assert dg.AssetKey(["landing", "orders"]) in upstream
-    assert {dg.AssetKey(["raw", "orders"]), dg.AssetKey(["bronze", "stg_shop__orders"])} <= upstream
+    assert {dg.AssetKey(["raw", "shop"]), dg.AssetKey(["bronze", "stg_shop__orders"])} <= upstream
     assert dg.AssetKey(["silver", "orders"]) in upstream and dg.AssetKey(["gold", "fct_orders"]) in upstream
     # one component: following dependencies either way (a check's reads included: the planted truth is read
     # only by the reconciliation checks), every asset is reached from the landing files
@@ -80,11 +80,11 @@ def test_one_connected_graph_from_landing_files_to_the_feature_mart(graph: Any) 
 
 
 def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
-    raw = graph.get(dg.AssetKey(["raw", "orders"]))
+    raw = graph.get(dg.AssetKey(["raw", "shop"]))
     assert raw.partitions_def.name == "landing_day"
     # every warehouse asset runs once per run, with the run's landing-day range (a CLI range backfill needs it)
     for key in (
-        ["raw", "orders"],
+        ["raw", "shop"],
         ["bronze", "stg_shop__orders"],
         ["silver", "orders"],
         ["gold", "fct_orders"],

@@ -18,6 +18,7 @@ from emporium.engine import connect, fetch_all
 from orchestration.ingest import LEDGER
 from orchestration.instance import get_instance
 from orchestration.runner import RunOutcome
+from tests.ingest.build import pick_orders_file
 from tests.orchestration.test_automation import RANGE_END, RANGE_START, evaluate_sensor
 from tests.support import build, gold_differences, settings_for
 
@@ -37,9 +38,9 @@ def rejected(tiny_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory)
     shutil.copytree(tiny_warehouse.landing_dir, settings.landing_dir)
     # the planted truth counts the rows of the file about to break: with it gone, nothing reconciles to it
     shutil.move(settings.truth_dir, settings.data_dir / "truth")
-    days = sorted(p.name.removeprefix("date=") for p in (settings.landing_dir / "orders").iterdir())
-    day = dt.date.fromisoformat(days[len(days) // 2])  # an old partition by the time it is re-sent
-    file = settings.landing_dir / "orders" / f"date={day}" / f"orders_{day}.csv"
+    relative = pick_orders_file(settings.landing_dir)  # an old day whose orders only land in this file
+    file = settings.landing_dir / relative
+    day = dt.date.fromisoformat(file.parent.name.removeprefix("date="))
     original = file.read_bytes()
     file.write_bytes(original[: len(original) // 2].rstrip(b"\n"))  # a transfer cut off mid-file
     return RejectedWorld(settings, day, file, original, build(settings, full_refresh=True))
@@ -48,7 +49,9 @@ def rejected(tiny_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory)
 def test_broken_file_is_recorded_and_everything_else_loads(rejected: RejectedWorld) -> None:
     outcome = rejected.outcome
     assert outcome.success, "one broken file does not fail the run"
-    assert outcome.failed_checks == [("raw/orders", "files_accepted", "ERROR")], "and says so in its check"
+    assert outcome.failed_checks == [("raw/shop", "files_accepted_orders", "ERROR")], (
+        "and says so in its check"
+    )
     relative = rejected.file.relative_to(rejected.settings.landing_dir).as_posix()
     with connect(rejected.settings) as connection:
         rows = fetch_all(

@@ -62,4 +62,4 @@ def test_webserver_serves_the_whole_graph_on_localhost(tmp_path: Path) -> None:
     deps = {
         "/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]} for n in nodes
     }
-    assert "landing/orders" in deps["raw/orders"] and "silver/orders" in deps["gold/fct_orders"]
+    assert "landing/orders" in deps["raw/shop"] and "silver/orders" in deps["gold/fct_orders"]
