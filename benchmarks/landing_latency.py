@@ -12,6 +12,7 @@ reported on its own line. Results go to benchmarks/results/landing_latency.md.
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -102,12 +103,13 @@ def _write(settings: Settings, rows: list[dict]) -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True
     )
-    manifest = (settings.truth_dir / "manifest.json").read_text(encoding="utf-8")
+    world = json.loads((settings.truth_dir / "manifest.json").read_text(encoding="utf-8"))
     lines = [
         "# Landing latency: file landed -> gold updated, through the landing sensor",
         "",
         f"{dt.date.today()}, commit {commit.stdout.strip()}, {os.cpu_count()} cores, {platform.python_version()}, "
-        f"load average at the end {os.getloadavg()[0]:.1f}; world `{manifest.strip()}`.",
+        f"load average at the end {os.getloadavg()[0]:.1f}; world: SF {world['scale']}, {world['days']} days, "
+        f"seed {world['seed']}.",
         "",
         "`benchmarks/landing_latency.py`: `append` lands the next day, one sensor tick, the run it requests",
         "(raw load of that day, the dbt layers incremental for that partition, gates), all in-process.",
