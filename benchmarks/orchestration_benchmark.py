@@ -515,6 +515,7 @@ def dbt_alone(work: Path, landing: Path, seeds: Path, dbt: dict[str, Any]) -> di
             starts += [_epoch(t["started_at"]) for t in stamps]
             ends += [_epoch(t["completed_at"]) for t in stamps]
         span = max(ends) - min(starts) if starts else 0.0
+        sums, _, _ = _wall_shares(sums, span)
         ops[op] = {
             **sums,
             "process": wall,
@@ -543,18 +544,31 @@ def _kind(uid: str) -> str:
     return uid.split(".", 1)[0]
 
 
+def _wall_shares(sums: dict[str, float], span: float) -> tuple[dict[str, float], float, float]:
+    """dbt's per-node times as shares of the wall time its nodes ran in. With 2 threads two nodes run at
+    once (and each runs slower, sharing 2 cores), so per-node times add up to more than that wall time:
+    scale them down to it. Returns (wall per group, gaps with no node running, node time run in parallel)."""
+    nodes = sum(sums.values())
+    factor = min(1.0, span / nodes) if nodes > 0 and span > 0 else 1.0
+    walls = {k: v * factor for k, v in sums.items()}
+    return walls, max(0.0, span - nodes), nodes - nodes * factor
+
+
 def analyse_dagster(result: dict[str, Any]) -> dict[str, Any]:
     """Split the run's wall time into what the steps delegate and what Dagster itself spends."""
     steps, work, dbt = result["steps"], result["work"], result["dbt"]
     wall = result["finished"] - result["started"]
     node_seconds = {"seed": 0.0, "model": 0.0, "snapshot": 0.0, "test": 0.0, "unit_test": 0.0}
+    walls = {"models": 0.0, "tests": 0.0, "unit_tests": 0.0}  # per-node times scaled to the nodes' wall time
     per_node: dict[str, float] = {}
+    op_nodes: dict[str, list[str]] = {}
     test_failures: dict[str, int] = {}
     dbt_steps: dict[str, dict[str, float]] = {}
-    parts = {k: 0.0 for k in ("start-up", "parse", "pre-run", "in-run", "wrap-up", "set-up")}
+    parts = {k: 0.0 for k in ("start-up", "parse", "pre-run", "in-run", "wrap-up", "set-up", "parallel")}
     node_compile = {"models": 0.0, "tests": 0.0, "unit_tests": 0.0}  # dbt's per-node compile (Jinja, refs)
     for op, run_results in result["run_results"].items():
         sums = {"models": 0.0, "tests": 0.0, "unit_tests": 0.0}
+        op_nodes[op] = [r["unique_id"] for r in run_results["results"]]
         for r in run_results["results"]:
             kind = _kind(r["unique_id"])
             group = "tests" if kind == "test" else "unit_tests" if kind == "unit_test" else "models"
@@ -572,6 +586,7 @@ def analyse_dagster(result: dict[str, Any]) -> dict[str, Any]:
         process = exited - launched if launched and exited else 0.0
         nodes = sum(sums.values())
         row = {**sums, "process": process, "overhead": process - nodes}
+        shares, gaps, parallel = dict(sums), 0.0, 0.0
         if events and launched:
             first = min(_epoch(v[0]) for v in events.values())
             # dbt's info-level JSON log: FoundStats ends the parse, LogStartLine starts each node,
@@ -582,15 +597,22 @@ def analyse_dagster(result: dict[str, Any]) -> dict[str, Any]:
             node_end = _epoch(ended[0]) if ended else node_start
             if "LogHookStartLine" in events and "LogHookEndLine" in events:
                 row["hooks"] = _epoch(events["LogHookEndLine"][1]) - _epoch(events["LogHookStartLine"][0])
+            shares, gaps, parallel = _wall_shares(sums, node_end - node_start)
             row |= {
                 "start-up": first - launched,  # interpreter, dbt imports, flags, profile
                 "parse": found - first,  # the project parse (no partial_parse.msgpack in a fresh target)
                 "pre-run": node_start - found,  # adapter, relation cache, on-run-start hooks
-                "in-run": (node_end - node_start) - nodes,  # scheduling gaps net of the 2-thread overlap
+                "in-run": gaps,  # moments with no node running (scheduling, result handling)
                 "wrap-up": exited - node_end,  # run_results, manifest, exit
+                "parallel": parallel,  # node time that ran alongside another node (2 threads)
+                "node_span": node_end - node_start,
             }
-            for key in ("start-up", "parse", "pre-run", "in-run", "wrap-up"):
+            for key in ("start-up", "parse", "pre-run", "in-run", "wrap-up", "parallel"):
                 parts[key] += row[key]
+        row |= {f"{k}_wall": v for k, v in shares.items()}
+        row["overhead"] = process - sum(shares.values())
+        for key, value in shares.items():
+            walls[key] += value
         if probe.get("cli_called") and launched:
             row["set-up"] = launched - probe["cli_called"]  # dagster-dbt: dbt --version, in-process adapter
             parts["set-up"] += row["set-up"]
@@ -648,11 +670,18 @@ def analyse_dagster(result: dict[str, Any]) -> dict[str, Any]:
         "wall": wall,
         "raw_load": raw.get("end", 0.0) - raw.get("start", 0.0),
         "truth_load": truth.get("end", 0.0) - truth.get("start", 0.0),
-        "models": node_seconds["seed"] + node_seconds["model"] + node_seconds["snapshot"],
-        "tests": node_seconds["test"],
-        "unit_tests": node_seconds["unit_test"],
+        "models": walls["models"],
+        "tests": walls["tests"],
+        "unit_tests": walls["unit_tests"],
+        "node_sums": {
+            "models": node_seconds["seed"] + node_seconds["model"] + node_seconds["snapshot"],
+            "tests": node_seconds["test"],
+            "unit_tests": node_seconds["unit_test"],
+        },
         "dbt_overhead": sum(r["overhead"] for r in dbt_steps.values()),
-        "dbt_overhead_parts": {k: v for k, v in parts.items() if k != "set-up"},
+        "dbt_overhead_parts": {k: v for k, v in parts.items() if k not in ("set-up", "parallel")},
+        "dbt_parallel": parts["parallel"],
+        "op_nodes": op_nodes,
         "dbt_steps": dbt_steps,
         "dbt_invocations": len(dbt_steps),
         "gates": gates,
@@ -677,10 +706,12 @@ def analyse_direct(result: dict[str, Any]) -> dict[str, Any]:
         "tests": sum(t["seconds"] for t in result["tests"].values()),
         "per_node": {s["id"]: s["seconds"] for s in statements},
         "test_failures": {k: v["failures"] for k, v in result["tests"].items()},
+        "test_seconds": {k: v["seconds"] for k, v in result["tests"].items()},
         "statements": len(statements),
         "test_count": len(result["tests"]),
         "cpu": result["raw_load_cpu"] + result["truth_load_cpu"] + result["statements_cpu"],
         "raw_load_cpu": result["raw_load_cpu"],
+        "statements_cpu": result["statements_cpu"],
     }
 
 
@@ -786,10 +817,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"WARNING: the Dagster run did not succeed: {dagster['failed_steps']} {dagster['failed_checks']}"
         )
-    side = analyse_dagster(dagster)
-    side |= {"import_seconds_in_run": dagster["import_seconds"], "success": dagster["success"]}
-    side |= {"failed_checks": dagster["failed_checks"], "materialized": dagster["materialized"]}
-    side["cpu"] = dagster["cpu"] | {"raw_load": dagster["work"].get("load_raw", {}).get("cpu")}
+    side = dagster_side(dagster)
 
     direct_dir = work / "direct"
     shutil.rmtree(direct_dir, ignore_errors=True)
@@ -820,9 +848,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     assert not counts["gold_mismatched"], f"gold row counts differ: {counts['gold_mismatched']}"
     assert counts["gold"], "no gold tables found"
 
-    gx = sum(g["seconds"] for g in side["gates"].values())
-    dagster_total = record["definitions"]["seconds"] + side["wall"]
-    direct_total = direct["raw_load"] + direct["truth_load"] + direct["models"] + direct["tests"]
     record |= {
         "dagster": side,
         "direct": direct,
@@ -830,33 +855,77 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "row_counts": counts,
         "test_failures_mismatched": mismatched_tests,
         "load_average": loads,
-        "totals": {
-            "dagster": dagster_total,
-            "direct": direct_total,
-            "gx": gx,
-            "ratio": dagster_total / direct_total,
-            "ratio_without_gx": (dagster_total - gx) / direct_total,
-            "ratio_run_only": side["wall"] / direct_total,
-            "cpu_dagster": record["definitions"]["process_cpu"] + sum(dagster["cpu"].values()),
-            "cpu_direct": direct["cpu"],
-        },
     }
-    record["totals"]["cpu_ratio"] = record["totals"]["cpu_dagster"] / direct["cpu"]
+    record["totals"] = totals(record)
     if not args.no_save:
         save(record)  # the main comparison is kept even if the optional part below is cut short
     if args.dbt_alone and dagster["dbt"]:
         with _stage("dbt alone: the Dagster run's dbt commands as plain subprocesses"):
             record["dbt_alone"] = dbt_alone(work, landing, seeds, dagster["dbt"])
         loads["end"] = _load()
-        alone_total = direct["raw_load"] + direct["truth_load"] + record["dbt_alone"]["process"]
-        alone_cpu = direct["cpu"] - direct_raw["statements_cpu"] + record["dbt_alone"]["cpu"]
-        record["totals"] |= {
+        record["totals"] = totals(record)
+    return record
+
+
+def dagster_side(dagster: dict[str, Any]) -> dict[str, Any]:
+    side = analyse_dagster(dagster)
+    side |= {"import_seconds_in_run": dagster["import_seconds"], "success": dagster["success"]}
+    side |= {"failed_checks": dagster["failed_checks"], "materialized": dagster["materialized"]}
+    side["cpu"] = dagster["cpu"] | {"raw_load": dagster["work"].get("load_raw", {}).get("cpu")}
+    return side
+
+
+def totals(record: dict[str, Any]) -> dict[str, float]:
+    """Both sides' totals and the ratios (generation and the direct side's dbt compile left out)."""
+    side, direct, alone = record["dagster"], record["direct"], record.get("dbt_alone")
+    gx = sum(g["seconds"] for g in side["gates"].values())
+    dagster_total = record["definitions"]["seconds"] + side["wall"]
+    direct_total = direct["raw_load"] + direct["truth_load"] + direct["models"] + direct["tests"]
+    cpu_dagster = record["definitions"]["process_cpu"] + side["cpu"]["run_in_process"]
+    cpu_dagster += side["cpu"]["dbt_subprocesses"]
+    result = {
+        "dagster": dagster_total,
+        "direct": direct_total,
+        "gx": gx,
+        "ratio": dagster_total / direct_total,
+        "ratio_without_gx": (dagster_total - gx) / direct_total,
+        "ratio_run_only": side["wall"] / direct_total,
+        "cpu_dagster": cpu_dagster,
+        "cpu_direct": direct["cpu"],
+        "cpu_ratio": cpu_dagster / direct["cpu"],
+    }
+    if alone:
+        alone_total = direct["raw_load"] + direct["truth_load"] + alone["process"]
+        alone_cpu = direct["cpu"] - direct["statements_cpu"] + alone["cpu"]
+        result |= {
             "cpu_dbt_alone": alone_cpu,
             "cpu_ratio_dbt_alone": alone_cpu / direct["cpu"],
             "dbt_alone": alone_total,
             "ratio_dbt_alone": alone_total / direct_total,
             "ratio_dagster_vs_dbt_alone_without_gx": (dagster_total - gx) / alone_total,
         }
+    return result
+
+
+def reanalyse(args: argparse.Namespace) -> dict[str, Any]:
+    """Recompute this scale's recorded run from the raw results its children left in --work-dir (after a
+    change to the analysis; nothing is measured again)."""
+    work = Path(args.work_dir).resolve()
+    path = RESULTS / "orchestration.json"
+    runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
+    record = next(r for r in runs if (r["scale"], r["days"]) == (args.scale, args.days))
+    record["dagster"] = dagster_side(json.loads((work / "dagster.json").read_text(encoding="utf-8")))
+    direct_raw = json.loads((work / "direct.json").read_text(encoding="utf-8"))
+    record["direct"] = analyse_direct(direct_raw)
+    for op in (record.get("dbt_alone") or {}).get("ops", {}).values():
+        shares, _, _ = _wall_shares({k: op[k] for k in ("models", "tests", "unit_tests")}, op["node_span"])
+        op |= shares
+        op["overhead"] = op["process"] - sum(shares.values())
+    if record.get("dbt_alone"):
+        alone = record["dbt_alone"]
+        for key in ("models", "tests", "unit_tests", "overhead"):
+            alone[key] = sum(op[key] for op in alone["ops"].values())
+    record["totals"] = totals(record)
     return record
 
 
@@ -888,7 +957,8 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("raw load (ingest.raw_load.load_raw; dbt alone: the direct side's)",
          _share(d["raw_load"], total), "", _s(x["raw_load"])),
         ("truth load (load_truth)", _share(d["truth_load"], total), "", _s(x["truth_load"])),
-        ("dbt models: seeds, models, snapshots (dbt: run_results per node; direct: per statement)",
+        ("dbt models: seeds, models, snapshots (dbt: run_results per node, scaled to the wall time its nodes "
+         "ran in; direct: per statement)",
          _share(d["models"], total), alone("models"), _s(x["models"])),
         ("dbt data tests (same)", _share(d["tests"], total), alone("tests"), _s(x["tests"])),
         ("dbt unit tests (fixtures; no direct counterpart)", _share(d["unit_tests"], total), alone("unit_tests"),
@@ -899,8 +969,10 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("&nbsp;&nbsp;parse (full: no partial_parse.msgpack in the op's target path)", _s(parts["parse"]), "",
          ""),
         ("&nbsp;&nbsp;pre-run (adapter, relation cache, on-run-start hooks)", _s(parts["pre-run"]), "", ""),
-        ("&nbsp;&nbsp;in-run gaps net of 2-thread overlap", _s(parts["in-run"]), "", ""),
+        ("&nbsp;&nbsp;in-run gaps (no node running)", _s(parts["in-run"]), "", ""),
         ("&nbsp;&nbsp;wrap-up (artifacts, exit)", _s(parts["wrap-up"]), "", ""),
+        ("(dbt node time that ran alongside another node, 2 threads: not in the total)",
+         _s(d.get("dbt_parallel")), "", ""),
         ("Dagster framework overhead (run wall - what raw load, dbt, GX report)",
          _share(d["framework"], total), "", ""),
     ]  # fmt: skip
@@ -1100,20 +1172,33 @@ def _details(r: dict[str, Any]) -> list[str]:
         "dbt processes (run_results.json in the op's target path, dbt's JSON log events, launch and exit "
         "taken around the subprocess):",
         "",
-        "| op | process | models | tests | unit tests | start-up | parse | pre-run | in-run gaps | wrap-up "
-        "| alone: process | alone: node time |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| op | process | models | tests | unit tests | of it in parallel | start-up | parse | pre-run "
+        "| in-run gaps | wrap-up |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    alone_ops = (r.get("dbt_alone") or {}).get("ops", {})
     for op, s in d["dbt_steps"].items():
-        cells = [s.get(k) for k in ("process", "models", "tests", "unit_tests", "start-up", "parse", "pre-run",
-                                    "in-run", "wrap-up")]  # fmt: skip
+        cells = [s.get(k) for k in ("process", "models", "tests", "unit_tests", "parallel", "start-up", "parse",
+                                    "pre-run", "in-run", "wrap-up")]  # fmt: skip
+        lines.append(f"| {op} | " + " | ".join(_s(c) for c in cells) + " |")
+    alone_ops = (r.get("dbt_alone") or {}).get("ops", {})
+    lines += [
+        "",
+        "The same work per dbt op, like for like (models, unit and data tests of the op; direct: the same "
+        "nodes' statements):",
+        "",
+        "| op | Dagster step | dbt process under Dagster | dbt alone | direct |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for op, s in d["dbt_steps"].items():
+        uids = d.get("op_nodes", {}).get(op, [])
+        direct_op = sum(x["per_node"].get(u, 0.0) + x["test_seconds"].get(u, 0.0) for u in uids)
         other = alone_ops.get(op)
-        cells += (
-            [other["process"], other["models"] + other["tests"] + other["unit_tests"]]
-            if other
-            else [None] * 2
-        )
+        cells = [
+            d["steps"].get(op, {}).get("wall"),
+            s["process"],
+            other["process"] if other else None,
+            direct_op,
+        ]
         lines.append(f"| {op} | " + " | ".join(_s(c) for c in cells) + " |")
     compiled = d["node_compile"]
     lines += [
@@ -1206,6 +1291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-dbt-alone", dest="dbt_alone", action="store_false", help="skip the dbt-alone side"
     )
+    parser.add_argument(
+        "--reanalyse", action="store_true", help="recompute the recorded run from --work-dir; measure nothing"
+    )
     parser.add_argument("--no-save", action="store_true", help="print only; leave benchmarks/results alone")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1217,7 +1305,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.work_dir is None:
         name = f"sf{args.scale:g}-d{args.days}-s{args.seed}"
         args.work_dir = str(Path(tempfile.gettempdir()) / "emporium-orchestration-benchmark" / name)
-    record = run(args)
+    record = reanalyse(args) if args.reanalyse else run(args)
     rows = summary_rows(record)
     width = max(len(label) for label, *_ in rows)
     print(f"\n{_label(record):<{width}}   {'Dagster':<14} {'dbt alone':<10} direct")
