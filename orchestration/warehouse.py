@@ -11,6 +11,7 @@ load's partitions, orchestration/partitions.py): incremental models touch only t
 
 import fcntl
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -164,11 +165,17 @@ def _build(
         args += ["--select", " ".join(tests)]  # one value: dagster-dbt folds it into its own selection
     if not settings.truth_dir.exists():
         args += ["--exclude", "tag:truth"]  # real data has no planted truth to reconcile with
+    # Each op keeps its own target path (its artifacts stay readable), but all read one partial-parse file:
+    # the ops of a run go one after another with the same vars, so all but the first skip a full parse.
+    shared_parse = settings.dbt_target_path / "partial_parse.msgpack"
+    if shared_parse.exists():
+        args += ["--partial-parse-file-path", str(shared_parse)]
+    target_path = settings.dbt_target_path / context.op_execution_context.op.name
     with dbt_environment(settings):
-        # one target path for every op: the ops of a run run one after another with the same vars, so all but
-        # the first reuse dbt's partial parse instead of parsing the project again (~4 s each)
-        invocation = dbt.cli(args, context=context, target_path=settings.dbt_target_path / "dagster")
+        invocation = dbt.cli(args, context=context, target_path=target_path)
     yield from invocation.stream()
+    if (target_path / "partial_parse.msgpack").exists():
+        shutil.copyfile(target_path / "partial_parse.msgpack", shared_parse)
 
 
 def _layer_assets(name: str, select: str) -> dg.AssetsDefinition:
