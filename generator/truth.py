@@ -143,4 +143,4 @@ def write_truth(
     truth_campaign.write(truth_dir, params, world)
     truth_churn.write(truth_dir, world, clean)
     truth_taste.write(truth_dir, world)
-    truth_drift.write(truth_dir, params, world)
+    truth_drift.write(truth_dir, params, world, clean)

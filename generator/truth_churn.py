@@ -18,7 +18,7 @@ CHURN_LABELS_FILE = "churn_labels.csv"
 LATENT_CHURN_FILE = "customer_churn.csv"
 
 
-def _order_days(world: World, clean: dict[str, Table]) -> tuple[np.ndarray, np.ndarray]:
+def order_days(world: World, clean: dict[str, Table]) -> tuple[np.ndarray, np.ndarray]:
     """(customer index, day) of every order with a landed version, as the warehouse sees them: any version
     will do (its `placed` row may land after the last day), all carry the same customer and ordered_at."""
     orders = clean["orders"]
@@ -26,22 +26,32 @@ def _order_days(world: World, clean: dict[str, Table]) -> tuple[np.ndarray, np.n
     return orders["customer_id"][first] - 1, (orders["ordered_at"][first] - world.epoch0) // DAY_SECONDS
 
 
+def realised_labels(world: World, clean: dict[str, Table]) -> dict[int, np.ndarray]:
+    """Per as-of day: the realised label of customers 0..n-1 (true = no landed order in the window);
+    meaningful where the window ends inside the data (label_observable)."""
+    buyer, order_day = order_days(world, clean)
+    labels = {}
+    for day in sorted(world.as_of):
+        n = len(world.as_of[day].probability)
+        in_window = (order_day >= day) & (order_day < day + CHURN_HORIZON_DAYS)
+        labels[day] = np.bincount(buyer[in_window], minlength=n)[:n] == 0
+    return labels
+
+
 def label_columns(world: World, clean: dict[str, Table]) -> dict[str, pa.Array]:
     """One row per (as_of_date, customer signed up before it), in that order."""
     days = world.params.days
-    buyer, order_day = _order_days(world, clean)
+    labels = realised_labels(world, clean)
     parts: dict[str, list[pa.Array]] = {"customer_id": [], "as_of_date": [], "churn_probability": [],
                                          CHURN_LABEL_COLUMN: [], "stopped_visiting": []}  # fmt: skip
     for day in sorted(world.as_of):
         truth = world.as_of[day]
         n = len(truth.probability)
-        in_window = (order_day >= day) & (order_day < day + CHURN_HORIZON_DAYS)
-        ordered = np.bincount(buyer[in_window], minlength=n)[:n] > 0
         unknown = np.full(n, not label_observable(day, days))
         parts["customer_id"].append(truth_io.ints(np.arange(1, n + 1)))
         parts["as_of_date"].append(pa.repeat(pa.scalar(world.params.date_of(day).isoformat()), n))
         parts["churn_probability"].append(truth_io.decimals(truth.probability))
-        parts[CHURN_LABEL_COLUMN].append(truth_io.bools(~ordered, unknown))
+        parts[CHURN_LABEL_COLUMN].append(truth_io.bools(labels[day], unknown))
         parts["stopped_visiting"].append(truth_io.bools(truth.stopped))
     return {name: pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
             for name, arrays in parts.items()}  # fmt: skip

@@ -13,11 +13,14 @@ import pytest
 from gen_landing_io import truth_csv, valid_rows
 from gen_support import TINY_PARAMS
 
+from emporium.config import PROJECT_ROOT
 from generator.config import Params
 from generator.pools import build_pools
 from generator.simulate.calendar import demand_factor
 from generator.simulate.world import simulate
 from generator.truth_drift import drift_truth
+
+MART = PROJECT_ROOT / "models" / "gold" / "ml" / "fm_customer_churn_features.sql"
 
 
 def _drift(landing: Path) -> dict:
@@ -105,7 +108,7 @@ def test_the_planted_change_shows_and_matches_the_plant() -> None:
     conversion = cur["identified_session_conversion"] / ref["identified_session_conversion"]
     factor = planted["mean_device_conversion_factor"]
     assert conversion < 1.0 and factor["after"] < factor["before"] == 1.0  # mobile converts worse
-    assert "fm_customer_churn_features.sessions_last_30d" in drift["model_inputs"]
+    assert "sessions_last_30d" in drift["model_inputs"]["columns"]
 
 
 def test_seasonality_is_stated_and_is_not_drift(tiny: Path) -> None:
@@ -121,3 +124,104 @@ def test_seasonality_is_stated_and_is_not_drift(tiny: Path) -> None:
     assert max(weekday.values()) / min(weekday.values()) > 1.2  # weekday swings a monitor must not flag
     factors = [float(r["demand_factor"]) for r in profile if r["drifted"] == "false"]
     assert max(factors) / min(factors) > 1.2  # and they happen before the drift day too
+
+
+def _mart_means(landing: Path, as_of: str) -> dict[str, float]:
+    """The churn mart's drift-moved columns at one as_of_date, averaged over its grid, recomputed from the
+    landing files like the SQL: identified sessions (start = first event) and orders (any status) in the
+    w days before as_of_date; the label = no order in the 60 days from it."""
+    a = dt.date.fromisoformat(as_of)
+    first_seen: dict[str, str] = {}
+    for r in valid_rows(landing, "customers", "customer_id"):
+        cid, day = str(r["customer_id"]), str(r["updated_at"])[:10]
+        first_seen[cid] = min(first_seen.get(cid, day), day)
+    grid = {cid for cid, day in first_seen.items() if day < as_of}
+    started: dict[str, tuple[str, str]] = {}
+    for e in valid_rows(landing, "web_events", "event_id"):
+        if e.get("customer_id") is not None:
+            sid, stamp = str(e["session_id"]), str(e["occurred_at"])
+            if sid not in started or stamp < started[sid][1]:
+                started[sid] = (str(e["customer_id"]), stamp)
+    ordered = {str(r["order_id"]): (str(r["customer_id"]), str(r["ordered_at"])[:10])
+               for r in valid_rows(landing, "orders", "order_id")}  # fmt: skip
+
+    def since(days: int) -> str:
+        return (a - dt.timedelta(days=days)).isoformat()
+
+    def count(rows: list[tuple[str, str]], lo: str, hi: str) -> Counter[str]:
+        return Counter(cid for cid, day in rows if lo <= day[:10] < hi and cid in grid)
+
+    sessions = list(started.values())
+    orders = list(ordered.values())
+    n = len(grid)
+    next_60 = count(orders, as_of, (a + dt.timedelta(days=60)).isoformat())
+    return {
+        "customers": n,
+        "sessions_last_30d": sum(count(sessions, since(30), as_of).values()) / n,
+        "orders_last_30d": sum(count(orders, since(30), as_of).values()) / n,
+        "orders_last_90d": sum(count(orders, since(90), as_of).values()) / n,
+        "churned_next_60d": sum(1 for cid in grid if not next_60[cid]) / n,
+    }
+
+
+def test_model_inputs_match_the_landing_data_per_as_of_date(tiny: Path) -> None:
+    inputs = _drift(tiny)["model_inputs"]
+    labels = [float(r["churn_probability"]) for r in truth_csv(tiny, "churn_labels.csv")
+              if r["as_of_date"] == "2025-02-01"]  # fmt: skip
+    assert [g["as_of_date"] for g in inputs["as_of"]] == ["2025-02-01", "2025-03-01", "2025-04-01"]
+    for g in inputs["as_of"]:
+        mart = _mart_means(tiny, g["as_of_date"])
+        assert g["customers"] == mart["customers"]
+        for column in ("sessions_last_30d", "orders_last_30d", "orders_last_90d"):
+            assert g[column]["mean"] == pytest.approx(mart[column], abs=1e-6), (g["as_of_date"], column)
+        if "churned_next_60d" in g:  # observable on 2025-02-01 and 2025-03-01 (120 days of data)
+            assert g["churned_next_60d"]["rate"] == pytest.approx(mart["churned_next_60d"], abs=1e-6)
+    first = inputs["as_of"][0]["churned_next_60d"]["expected_rate"]
+    assert first == pytest.approx(sum(labels) / len(labels), abs=1e-6)
+    assert "churned_next_60d" not in inputs["as_of"][2]
+    # the drift day (2025-03-01) is an as-of date: the 30-day windows before it are clean, after it drifted
+    assert [g["drifted_days_last_30d"] for g in inputs["as_of"]] == [0, 0, 30]
+
+
+def test_model_inputs_name_columns_of_the_mart() -> None:
+    sql = MART.read_text(encoding="utf-8")
+    drift = drift_truth(TINY_PARAMS, simulate(TINY_PARAMS, build_pools(TINY_PARAMS.seed)))
+    assert drift["model_inputs"]["mart"] == MART.stem
+    for column in drift["model_inputs"]["columns"]:
+        assert f"as {column}" in sql, column
+
+
+def _ratio(before: dict, after: dict, column: str) -> float:
+    """after / before of a column's mean per expected session without the drift: seasonality and the
+    churned customers' absence taken out, only the drift left."""
+
+    def net(g: dict) -> float:
+        return g[column]["mean"] / g["sessions_last_30d"]["expected_without_drift"]
+
+    return net(after) / net(before)
+
+
+def test_the_model_inputs_move_by_the_planted_ratio_across_the_drift_day() -> None:
+    """Scale 0.1, drift day 2025-04-01 (an as-of date): the windows of 2025-04-01 (all before, no
+    experiment or campaign running) and 2025-05-01 (all after) hold about 5,500 identified sessions and
+    2,100 orders each, so a ratio's sampling error is about 0.03: the tolerances below leave the planted
+    ratio at 3 standard errors or more and 1.0 (no drift) outside."""
+    params = Params(seed=11, scale=0.1, days=121, drift_date=dt.date(2025, 4, 1))
+    world = simulate(params, build_pools(params.seed))
+    inputs = drift_truth(params, world, {"orders": world.tables["orders"]})["model_inputs"]
+    by_date = {g["as_of_date"]: g for g in inputs["as_of"]}
+    before, after = by_date["2025-04-01"], by_date["2025-05-01"]
+    assert (before["drifted_days_last_30d"], after["drifted_days_last_30d"]) == (0, 30)
+    planted = {c: v["planted_ratio_after_before"] for c, v in inputs["columns"].items()}
+    assert planted["sessions_last_30d"] == 1.2 and planted["orders_last_30d"] == pytest.approx(
+        1.2 * 0.96, abs=0.01
+    )
+    assert abs(_ratio(before, after, "sessions_last_30d") - planted["sessions_last_30d"]) < 0.08
+    assert abs(_ratio(before, after, "orders_last_30d") - planted["orders_last_30d"]) < 0.1
+    # the expectation given who was active each day matches what was drawn, window by window
+    for g in inputs["as_of"]:
+        sessions = g["sessions_last_30d"]
+        assert abs(sessions["mean"] / sessions["expected"] - 1) < 0.05, g["as_of_date"]
+    # without the drift the raw means would not show it: seasonality and churn move them too
+    raw = after["sessions_last_30d"]["mean"] / before["sessions_last_30d"]["mean"]
+    assert abs(raw - 1.2) > 0.05
