@@ -12,8 +12,9 @@ import numpy as np
 from generator import truth_io
 from generator.config import Params
 from generator.formatting import money_strings
-from generator.simulate import marketing
+from generator.simulate import drift, marketing
 from generator.simulate.calendar import DAY_SECONDS
+from generator.simulate.customers import CONVERSION
 from generator.simulate.world import World
 
 PROPENSITY_FILE = "campaign_propensity.csv"
@@ -27,16 +28,21 @@ def _propensity(world: World) -> marketing.Propensity:
     return marketing.Propensity(none, none, none, none.astype(float), none.astype(bool))
 
 
-def _window_sessions(params: Params, world: World) -> tuple[np.ndarray, np.ndarray]:
-    """(customer index, converted) of the identified sessions on the campaign's days."""
+def _window_sessions(params: Params, world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(customer index, converted, conversion probability without the campaign's uplift) of the
+    identified sessions on the campaign's days: the probability the generator drew each session's
+    purchase with (sessions.decide_conversion), less the uplift."""
     s = world.sessions
     first = marketing.CONFOUNDED_START_DAY
     day = (s["start"] - world.epoch0) // DAY_SECONDS
     keep = (day >= first) & (day < first + marketing.CONFOUNDED_DAYS) & (s["customer"] >= 0)
-    return s["customer"][keep], s["converted"][keep]
+    who = s["customer"][keep]
+    base = CONVERSION[world.customers.segment[who]] * drift.DEVICE_CONVERSION[s["device"][keep]]
+    return who, s["converted"][keep], base + marketing.EXPERIMENT_EFFECT * s["treated"][keep]
 
 
-def _weighted_rate(converted: np.ndarray, weight: np.ndarray) -> float | None:
+def _weighted_rate(converted: np.ndarray, weight: np.ndarray | float) -> float | None:
+    weight = np.broadcast_to(weight, converted.shape)
     return float(np.sum(converted * weight) / np.sum(weight)) if len(weight) else None
 
 
@@ -57,14 +63,17 @@ def estimates(params: Params, world: World) -> dict[str, Any]:
     propensity[prop.customer], contacted[prop.customer], eligible[prop.customer] = (
         prop.propensity, prop.contacted, True
     )  # fmt: skip
-    who, converted = _window_sessions(params, world)
-    who, converted = who[eligible[who]], converted[eligible[who]]
+    who, converted, p = _window_sessions(params, world)
+    keep = eligible[who]
+    who, converted, p = who[keep], converted[keep], p[keep]
     treated = contacted[who]
-    ones = np.ones(len(who))
-    naive_in, naive_out = (
-        _weighted_rate(converted[treated], ones[treated]),
-        _weighted_rate(converted[~treated], ones[~treated]),
-    )
+    expected_in, expected_out = _weighted_rate(p[treated], 1.0), _weighted_rate(p[~treated], 1.0)
+    expected_bias = _difference(expected_in, expected_out)
+    # given the sessions, each converts independently: the naive difference's sampling s.d. around
+    # true_uplift + expected_bias (every contacted session in the window has the uplift)
+    q = p + marketing.CAMPAIGN_UPLIFT * treated
+    var = [np.sum(q[arm] * (1 - q[arm])) / max(int(arm.sum()), 1) ** 2 for arm in (treated, ~treated)]
+    naive_in, naive_out = _weighted_rate(converted[treated], 1.0), _weighted_rate(converted[~treated], 1.0)
     ipw_in = _weighted_rate(converted[treated], 1.0 / propensity[who][treated])
     ipw_out = _weighted_rate(converted[~treated], 1.0 / (1.0 - propensity[who][~treated]))
     naive, ipw = _difference(naive_in, naive_out), _difference(ipw_in, ipw_out)
@@ -74,6 +83,10 @@ def estimates(params: Params, world: World) -> dict[str, Any]:
             "contacted_sessions": int(treated.sum()), "contacted_rate": _round(naive_in),
             "not_contacted_sessions": int((~treated).sum()), "not_contacted_rate": _round(naive_out),
             "difference": naive, "bias": round(naive - uplift, 6) if naive is not None else None,
+            "expected_contacted_rate_without_uplift": _round(expected_in),
+            "expected_not_contacted_rate_without_uplift": _round(expected_out),
+            "expected_bias": expected_bias,
+            "bias_sampling_sd": round(float(np.sqrt(sum(var))), 6) if expected_bias is not None else None,
         },
         "ipw_with_true_propensity": {
             "contacted_rate": _round(ipw_in), "not_contacted_rate": _round(ipw_out), "difference": ipw,
