@@ -5,14 +5,18 @@
         rows = fetch_all(connection, "select ... where x = %s", (1,))
 
 SQL differences live in dispatched dbt macros; this object covers connections, parameter style, the
-SQLAlchemy URL (Great Expectations) and commits. Add an engine by subclassing `Engine` and registering it
-in `ENGINES` under its dbt target name.
+SQLAlchemy URL (Great Expectations), commits, statements run inside a connection's transaction (`query`)
+and bulk loads of CSV files (`load_csv`). Add an engine by subclassing `Engine` and registering it in
+`ENGINES` under its dbt target name; code elsewhere asks the engine object (`engine_for(settings)`, or
+`engine_of(connection)` where it only has a connection) and never compares engine names or drivers
+(tests/test_engine_boundary.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
 from emporium.config import Settings
@@ -21,10 +25,28 @@ from emporium.config import Settings
 class Engine:
     name: ClassVar[str]
     placeholder: ClassVar[str]  # DB-API parameter marker
+    driver_modules: ClassVar[tuple[str, ...]]  # top-level module(s) of the driver's connection class
     single_writer: ClassVar[bool] = False  # one writing process at a time (an embedded file)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    @classmethod
+    def owns(cls, connection: Any) -> bool:
+        """Whether `connection` is a DB-API connection of this engine's driver."""
+        return type(connection).__module__.split(".")[0] in cls.driver_modules
+
+    @classmethod
+    def query(cls, connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of `sql` (parameters written %s) run on `connection` itself, inside the transaction it has
+        open (`begin`), so a multi-statement load commits or rolls back as one."""
+        return _cursor_rows(connection, sql.replace("%s", cls.placeholder), params)
+
+    @classmethod
+    def load_csv(cls, connection: Any, table: str, columns: Sequence[str], path: Path) -> None:
+        """Append the rows of a CSV file with a header row (`columns`, in file order) to `table`, an existing
+        table of text columns (a qualified SQL name), every value as text, on `connection` itself."""
+        raise NotImplementedError
 
     def _open(self, read_only: bool) -> Any:
         raise NotImplementedError
@@ -55,6 +77,7 @@ class Engine:
 class DuckDBEngine(Engine):
     name = "duckdb"
     placeholder = "?"
+    driver_modules = ("duckdb", "_duckdb")  # the connection class lives in the extension module _duckdb
     single_writer = True
 
     def _open(self, read_only: bool) -> Any:
@@ -70,6 +93,18 @@ class DuckDBEngine(Engine):
     def begin(self, connection: Any) -> None:
         connection.begin()  # the Python client autocommits each statement otherwise
 
+    @classmethod
+    def query(cls, connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # not through a cursor: a DuckDB cursor() is a second connection, whose statements would escape the
+        # transaction open on this one
+        result = connection.execute(sql.replace("%s", cls.placeholder), list(params) or None)
+        return [tuple(row) for row in result.fetchall()] if result.description else []
+
+    @classmethod
+    def load_csv(cls, connection: Any, table: str, columns: Sequence[str], path: Path) -> None:
+        sql = f"insert into {table} select * from read_csv(?, all_varchar = true, header = true)"
+        connection.execute(sql, [str(path)])
+
     def sqlalchemy_url(self) -> str:
         return f"duckdb:///{self.settings.warehouse_path}"
 
@@ -83,11 +118,18 @@ class DuckDBEngine(Engine):
 class PostgresEngine(Engine):
     name = "postgres"
     placeholder = "%s"
+    driver_modules = ("psycopg2",)
 
     def _open(self, read_only: bool) -> Any:
         import psycopg2
 
         return psycopg2.connect(**self.settings.postgres.connection_params())
+
+    @classmethod
+    def load_csv(cls, connection: Any, table: str, columns: Sequence[str], path: Path) -> None:
+        with connection.cursor() as cursor, path.open("rb") as stream:
+            copy = f"copy {table} ({column_list(columns)}) from stdin with (format csv, header true)"
+            cursor.copy_expert(copy, stream)
 
     def sqlalchemy_url(self) -> str:
         return self.settings.postgres.sqlalchemy_url()
@@ -108,6 +150,15 @@ def engine_for(settings: Settings) -> Engine:
         raise ValueError(f"unknown DBT_TARGET {settings.dbt_target!r}: expected '{known}'") from None
 
 
+def engine_of(connection: Any) -> type[Engine]:
+    """The engine a DB-API connection (from `connect`) belongs to, for code that holds only the connection."""
+    for engine in ENGINES.values():
+        if engine.owns(connection):
+            return engine
+    kind = type(connection)
+    raise TypeError(f"{kind.__module__}.{kind.__qualname__} is not a connection of a known engine")
+
+
 @contextmanager
 def connect(settings: Settings, *, read_only: bool = True) -> Iterator[Any]:
     """A DB-API connection to the configured warehouse; a writable one commits when the block succeeds."""
@@ -116,9 +167,12 @@ def connect(settings: Settings, *, read_only: bool = True) -> Iterator[Any]:
 
 
 def fetch_all(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Rows of `sql`; write parameters as %s whatever the engine."""
-    if not type(connection).__module__.startswith("psycopg2"):
-        sql = sql.replace("%s", "?")
+    """Rows of `sql`, through a cursor; write parameters as %s whatever the engine. Inside a load's
+    transaction use `engine.query` instead (on DuckDB a cursor is a connection of its own)."""
+    return _cursor_rows(connection, sql.replace("%s", engine_of(connection).placeholder), params)
+
+
+def _cursor_rows(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     cursor = connection.cursor()
     try:
         cursor.execute(sql, params or None)
@@ -138,3 +192,12 @@ def list_tables(connection: Any, schema: str) -> list[str]:
         (schema,),
     )
     return [name for (name,) in rows]
+
+
+def ident(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_list(columns: Collection[str]) -> str:
+    return ", ".join(ident(c) for c in columns)

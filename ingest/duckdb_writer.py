@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from emporium.engine import DuckDBEngine, column_list, ident
 from generator.entities import Entity
 from ingest.landing_zone import LandingFile
-from ingest.raw_tables import JSON_LINE_COLUMN, RAW_SCHEMA, column_list, data_columns, ident
+from ingest.raw_tables import JSON_LINE_COLUMN, RAW_SCHEMA, data_columns
+
+ENGINE = DuckDBEngine  # the engine this writer loads (ingest/raw_load.py picks the writer by engine class)
 
 # `_source_file` and `date` from the path itself (`.../<entity>/date=<day>/<file>`), so a normalised copy
 # in a staging folder gets the same values as the original

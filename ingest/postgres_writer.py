@@ -17,17 +17,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from emporium.engine import PostgresEngine, column_list, ident
 from generator.entities import Entity
 from ingest.landing_zone import LandingFile
-from ingest.raw_tables import (
-    JSON_LINE_COLUMN,
-    RAW_SCHEMA,
-    LoadError,
-    column_list,
-    data_columns,
-    ident,
-    raw_columns,
-)
+from ingest.raw_tables import JSON_LINE_COLUMN, RAW_SCHEMA, LoadError, data_columns, raw_columns
+
+ENGINE = PostgresEngine  # the engine this writer loads (ingest/raw_load.py picks the writer by engine class)
 
 
 def create_date_index(connection: Any, entity: Entity) -> None:

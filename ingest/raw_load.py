@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings, load_settings
-from emporium.engine import engine_for
+from emporium.engine import Engine, engine_for
 from generator.entities import ENTITIES, Entity
 from ingest import duckdb_writer, postgres_writer
 from ingest.landing_zone import (
@@ -54,7 +54,21 @@ __all__ = [
 ]
 
 Writer = Callable[[Any, Entity, Sequence[LandingFile]], int]
-WRITERS: dict[str, Writer] = {"duckdb": duckdb_writer.insert_files, "postgres": postgres_writer.insert_files}
+# The writers need the landing contract (generator/, ingest/), which emporium/ must not import, so an Engine
+# cannot hold its writer: each writer module names the Engine class it loads (`ENGINE`) and the load picks the
+# writer by the engine object's class (a subclass inherits its parent's), never by the engine's name.
+WRITERS: dict[type[Engine], Writer] = {
+    writer.ENGINE: writer.insert_files for writer in (duckdb_writer, postgres_writer)
+}
+
+
+def writer_for(engine: Engine) -> Writer:
+    """The raw-file writer of `engine`; a LoadError for an engine without one."""
+    for kind in type(engine).__mro__:
+        if kind in WRITERS:
+            return WRITERS[kind]
+    known = ", ".join(kind.name for kind in WRITERS)
+    raise LoadError(f"no raw loader for the {engine.name} engine (known: {known})")
 
 
 def load_raw(settings: Settings, days: Sequence[dt.date] | None, *, run_id: str) -> LoadReport:
@@ -65,8 +79,7 @@ def load_raw(settings: Settings, days: Sequence[dt.date] | None, *, run_id: str)
         raise LoadError(f"{landing_dir}: landing zone not found")
     scope = None if days is None else frozenset(days)
     engine = engine_for(settings)
-    if engine.name not in WRITERS:
-        raise LoadError(f"no raw loader for the {engine.name} engine (known: {', '.join(WRITERS)})")
+    write = writer_for(engine)
     problems = validate_landing(landing_dir, days=scope)
     report = LoadReport(run_id, engine.describe(), None if scope is None else tuple(sorted(scope)))
     rejected = _versions(problems, landing_dir, ERROR)
@@ -87,7 +100,7 @@ def load_raw(settings: Settings, days: Sequence[dt.date] | None, *, run_id: str)
             if scope is not None:
                 delete_days(db, entity.name, scope)
             staged = [staged_copy(file, Path(staging)) for file in accepted]
-            report.rows[entity.name] = WRITERS[engine.name](db, entity, staged)
+            report.rows[entity.name] = write(db, entity, staged)
             report.files[entity.name] = len(accepted)
             report.fingerprints |= {file.relative: file.fingerprint for file in candidates}
             loaded |= {file.relative for file in accepted}

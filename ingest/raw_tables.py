@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from emporium.engine import fetch_all
+from emporium.engine import engine_of, ident
 from generator.entities import Entity
 
 RAW_SCHEMA = "raw"
@@ -24,12 +24,9 @@ class LoadError(RuntimeError):
 
 
 def query(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """emporium.engine.fetch_all on the connection itself: a DuckDB cursor() is a second connection, whose
-    statements would escape the load's transaction."""
-    if type(connection).__module__.startswith("psycopg2"):
-        return fetch_all(connection, sql, params)
-    result = connection.execute(sql.replace("%s", "?"), list(params) or None)
-    return [tuple(row) for row in result.fetchall()] if result.description else []
+    """emporium.engine.fetch_all on the connection itself (Engine.query): a DuckDB cursor() is a second
+    connection, whose statements would escape the load's transaction."""
+    return engine_of(connection).query(connection, sql, params)
 
 
 def raw_columns(entity: Entity) -> list[str]:
@@ -40,14 +37,6 @@ def raw_columns(entity: Entity) -> list[str]:
 
 def data_columns(entity: Entity) -> list[str]:
     return raw_columns(entity)[: -len(META_COLUMNS)]
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def column_list(columns: Collection[str]) -> str:
-    return ", ".join(ident(c) for c in columns)
 
 
 def existing_columns(connection: Any, schema: str, table: str) -> list[str]:

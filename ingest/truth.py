@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings
-from emporium.engine import engine_for
-from ingest.raw_tables import TRUTH_SCHEMA, LoadError, column_list, prepare_table, query
+from emporium.engine import Engine, engine_for
+from ingest.raw_tables import TRUTH_SCHEMA, LoadError, prepare_table, query
 
 
 def load_truth(settings: Settings) -> dict[str, int]:
@@ -19,21 +19,15 @@ def load_truth(settings: Settings) -> dict[str, int]:
         return {}
     engine = engine_for(settings)
     with engine.connect(read_only=False) as connection:
-        return {path.stem: _load(connection, engine.name, path) for path in paths}
+        return {path.stem: _load(connection, engine, path) for path in paths}
 
 
-def _load(connection: Any, engine: str, path: Path) -> int:
+def _load(connection: Any, engine: Engine, path: Path) -> int:
     with path.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle), None)
     if not header:
         raise LoadError(f"{path}: empty truth file, expected a header row")
     prepare_table(connection, TRUTH_SCHEMA, path.stem, header, replace=True)
     table = f"{TRUTH_SCHEMA}.{path.stem}"
-    if engine == "duckdb":
-        sql = f"insert into {table} select * from read_csv(?, all_varchar = true, header = true)"
-        connection.execute(sql, [str(path)])
-    else:
-        with connection.cursor() as cursor, path.open("rb") as stream:
-            copy = f"copy {table} ({column_list(header)}) from stdin with (format csv, header true)"
-            cursor.copy_expert(copy, stream)
+    engine.load_csv(connection, table, header, path)
     return int(query(connection, f"select count(*) from {table}")[0][0])

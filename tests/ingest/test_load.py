@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emporium.config import Settings
-from emporium.engine import connect, fetch_all
+from emporium.engine import DuckDBEngine, connect, fetch_all
 from generator.entities import ENTITIES
 from ingest import raw_load
 from ingest.raw_load import LoadReport, landing_days, load_raw
@@ -72,14 +72,14 @@ def test_a_failed_load_leaves_raw_as_it_was(
 ) -> None:
     settings, _ = loaded
     before = rows_per_day(settings)
-    writer = raw_load.WRITERS["duckdb"]
+    writer = raw_load.WRITERS[DuckDBEngine]
 
     def failing_writer(connection: object, entity: object, files: list[object]) -> int:
         if getattr(entity, "name", "") == "returns":
             raise OSError("disk full")
         return writer(connection, entity, files)
 
-    monkeypatch.setitem(raw_load.WRITERS, "duckdb", failing_writer)
+    monkeypatch.setitem(raw_load.WRITERS, DuckDBEngine, failing_writer)
     with pytest.raises(OSError, match="disk full"):
         load_raw(settings, None, run_id="fails")
     assert rows_per_day(settings) == before, "one transaction: nothing of the failed load remains"
