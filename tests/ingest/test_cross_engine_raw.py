@@ -20,7 +20,7 @@ from emporium.config import Settings
 from emporium.engine import connect, fetch_all
 from generator.entities import BY_NAME, ENTITIES
 from ingest.postgres_writer import duckdb_varchar
-from ingest.raw_load import LoadReport, load_raw
+from ingest.raw_load import LoadReport, load_raw, load_truth
 from ingest.raw_tables import raw_columns
 from tests.bad_input.catalogue import FILE_CASES, make_benign_variants
 from tests.ingest.build import copy_landing, load
@@ -52,6 +52,11 @@ def raw_table(settings: Settings, entity: str) -> Counter[tuple[Any, ...]]:
     select = ", ".join(f'"{c}"' for c in raw_columns(BY_NAME[entity]))
     with connect(settings) as connection:
         return Counter(fetch_all(connection, f"select {select} from raw.{entity}"))
+
+
+def truth_table(settings: Settings, table: str) -> Counter[tuple[Any, ...]]:
+    with connect(settings) as connection:
+        return Counter(fetch_all(connection, f"select * from raw_truth.{table}"))
 
 
 def rejections(settings: Settings) -> list[tuple[Any, ...]]:
@@ -100,6 +105,11 @@ def test_both_engines_load_reject_and_warn_alike(
     assert len(duck_report.warnings) >= 5 and duck_report.warnings == pg_report.warnings
     assert_same_raw(duck, pg, [entity.name for entity in ENTITIES])
     assert rejections(duck) == rejections(pg)
+    # the planted truth too (Engine.load_csv: read_csv on DuckDB, COPY on Postgres)
+    truth = load_truth(duck)
+    assert truth and load_truth(pg) == truth
+    for table in truth:
+        assert truth_table(duck, table) == truth_table(pg, table), table
 
 
 # --- hand-made edge cases ----------------------------------------------------------------------------------
