@@ -82,14 +82,21 @@ def prepare_manifest() -> Path:
     return manifest
 
 
+# dbt sources the raw load writes: the landing tables (shop) and its record of rejected files (raw_load)
+RAW_LOAD_SOURCES = ("shop", "raw_load")
+
+
 class EmporiumTranslator(DagsterDbtTranslator):
     """Keys and groups from the warehouse schema each node lives in; a model also depends on the seeds its
     tests compare it with (e.g. silver.orders' channel codes against seeds.channels), so the seeds are
     built before the layer whose tests read them."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source" and dbt_resource_props["source_name"] == "shop":
-            return RAW_SHOP  # the raw load writes the source's tables as one asset (orchestration/ingest.py)
+        if (
+            dbt_resource_props["resource_type"] == "source"
+            and dbt_resource_props["source_name"] in RAW_LOAD_SOURCES
+        ):
+            return RAW_SHOP  # the raw load writes these tables as one asset (orchestration/ingest.py)
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

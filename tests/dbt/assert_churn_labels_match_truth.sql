@@ -1,7 +1,8 @@
 {{ config(tags=['truth'], meta={'dagster': {'ref': {'name': 'fm_customer_churn_features'}}}) }}
 -- The churn feature mart has exactly the planted truth's (customer, as_of_date) grid and, where the mart
 -- has a label, the truth's realised label (_truth/churn_labels.csv, docs/landing-zone.md). Erased customers
--- are left out of the mart, so they are left out here too. Returns every row that differs.
+-- are left out of the mart, so they are left out here too. Returns every row that differs. While a customers
+-- or orders landing file is rejected (macros/truth.sql), the grid and labels wait for its re-send.
 with mart as (
     select
         customer_id,
@@ -32,7 +33,8 @@ final as (
     full outer join truth
         on mart.customer_id = truth.customer_id and mart.as_of_date = truth.as_of_date
     where
-        coalesce(mart.customer_id, truth.customer_id) not in (select erased.customer_id from erased)
+        {{ truth_is_complete_for(['customers', 'orders']) }}
+        and coalesce(mart.customer_id, truth.customer_id) not in (select erased.customer_id from erased)
         and (
             mart.customer_id is null
             or truth.customer_id is null

@@ -2,6 +2,8 @@
 -- Per entity: landed rows, clean rows and quarantined rows equal the generator's truth, and
 -- raw = clean + collapsed + quarantined, so nothing was dropped or invented on the way. Clean rows are the
 -- silver rows plus the rows held for a parent that has not arrived (silver.held_<entity>): clean, waiting.
+-- An entity with a rejected landing file (macros/truth.sql) is short of that file's rows until it is
+-- re-sent: it must then hold fewer rows than the truth, never more, and still balance raw = valid + quarantined.
 {%- set entities = shop_entities().keys() | list %}
 {%- set held_entities = held_parents().keys() | list %}
 with warehouse_counts as (
@@ -40,7 +42,8 @@ compared as (
         truth.collapsed_rows as truth_collapsed_rows,
         warehouse_counts.quarantined_rows,
         truth.quarantined_rows as truth_quarantined_rows,
-        warehouse_counts.valid_rows
+        warehouse_counts.valid_rows,
+        coalesce(warehouse_counts.entity, truth.entity) in ({{ rejected_entities() }}) as has_rejected_file
     from warehouse_counts
     full outer join truth
         on warehouse_counts.entity = truth.entity
@@ -48,8 +51,21 @@ compared as (
 
 select * from compared
 where
-    raw_rows is distinct from truth_raw_rows
-    or clean_rows is distinct from truth_clean_rows
-    or collapsed_rows is distinct from truth_collapsed_rows
-    or quarantined_rows is distinct from truth_quarantined_rows
-    or raw_rows is distinct from valid_rows + quarantined_rows
+    raw_rows is distinct from valid_rows + quarantined_rows
+    or (
+        not has_rejected_file
+        and (
+            raw_rows is distinct from truth_raw_rows
+            or clean_rows is distinct from truth_clean_rows
+            or collapsed_rows is distinct from truth_collapsed_rows
+            or quarantined_rows is distinct from truth_quarantined_rows
+        )
+    )
+    or (
+        has_rejected_file
+        and not (
+            raw_rows < truth_raw_rows
+            and clean_rows <= truth_clean_rows
+            and quarantined_rows <= truth_quarantined_rows
+        )
+    )
