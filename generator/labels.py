@@ -1,6 +1,7 @@
 """The churn label, defined once for the generator's truth; the feature mart
-(models/gold/ml/fm_customer_churn_features.sql, column `churned_next_60d`) uses the same definition and a
-test checks that its horizon equals CHURN_HORIZON_DAYS.
+(models/gold/ml/fm_customer_churn_features.sql, column `churned_next_60d`) uses the same definition, its
+horizon from dbt var `churn_horizon_days` (dbt_project.yml); a test checks that the var equals
+CHURN_HORIZON_DAYS.
 
 Label of (customer, as_of_date): true when the customer places no order (any order, whatever its current
 status, cancelled included) in [as_of_date, as_of_date + CHURN_HORIZON_DAYS days). As-of grid: every first

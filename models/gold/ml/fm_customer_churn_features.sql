@@ -1,9 +1,10 @@
 {{ config(contract={'enforced': true}) }}
 -- Churn features, point in time. Grain: one row per (customer_id, as_of_date), as_of_date = every first of
 -- a month after the first day of data up to the last. Every feature reads only rows stamped before as_of_date
--- (orders count whatever their current status, which may postdate as_of_date); the label reads the 60 days
--- from as_of_date on. Erased customers are left out; no PII. Label and grid are the landing contract's
--- (docs/landing-zone.md, generator/labels.py); _truth/churn_labels.csv has each row's true probability.
+-- (orders count whatever their current status, which may postdate as_of_date); the label reads the
+-- var('churn_horizon_days') (60) days from as_of_date on. Erased customers are left out; no PII. Label and
+-- grid are the landing contract's (docs/landing-zone.md, generator/labels.py); _truth/churn_labels.csv has
+-- each row's true probability.
 with dim_date as (
     select * from {{ ref('dim_date') }}
 ),
@@ -99,9 +100,9 @@ session_features as (
     {{ count_in_window('fct_sessions', 'session_started_at', 'sessions_last_30d', days_before=30) }}
 ),
 
--- label: any order placed in [as_of_date, as_of_date + 60 days)
+-- label: any order placed in [as_of_date, as_of_date + churn_horizon_days days)
 next_orders as (
-    {{ count_in_window('fct_orders', 'ordered_at', 'orders_next_60d', days_after=60) }}
+    {{ count_in_window('fct_orders', 'ordered_at', 'orders_next_60d', days_after=var('churn_horizon_days')) }}
 ),
 
 final as (
@@ -121,7 +122,7 @@ final as (
         cast({{ days_between('customer_days.signed_up_at', 'customer_days.as_of_date') }} as integer) as tenure_days,
         customer_days.loyalty_tier,
         cast(case
-            when customer_days.as_of_date + 60 > data_range.last_day + 1 then null
+            when customer_days.as_of_date + {{ var('churn_horizon_days') }} > data_range.last_day + 1 then null
             else coalesce(next_orders.orders_next_60d, 0) = 0
         end as boolean) as churned_next_60d
     from customer_days
