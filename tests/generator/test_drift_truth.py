@@ -18,7 +18,7 @@ from generator.config import Params
 from generator.pools import build_pools
 from generator.simulate.calendar import demand_factor
 from generator.simulate.world import simulate
-from generator.truth_drift import drift_truth
+from generator.truth_drift import drift_truth, profile_columns
 
 MART = PROJECT_ROOT / "models" / "gold" / "ml" / "fm_customer_churn_features.sql"
 
@@ -225,3 +225,23 @@ def test_the_model_inputs_move_by_the_planted_ratio_across_the_drift_day() -> No
     # without the drift the raw means would not show it: seasonality and churn move them too
     raw = after["sessions_last_30d"]["mean"] / before["sessions_last_30d"]["mean"]
     assert abs(raw - 1.2) > 0.05
+
+
+def test_sessions_net_of_the_daily_profile_are_flat_across_weekdays() -> None:
+    """Scale 0.1, 14 whole weeks before the drift day: sessions (identified and anonymous) per weekday vary
+    with the weekday factor (Saturday 0.88 .. Sunday 1.12), but divided by the summed demand_factor of
+    daily_profile.csv they are flat: each weekday within 4 standard deviations (Poisson) of the mean."""
+    weeks = 14
+    params = Params(seed=3, scale=0.1, days=7 * weeks + 1, drift_date=dt.date(2025, 4, 9))
+    assert params.drift_day == 7 * weeks  # every simulated day before the drift
+    world = simulate(params, build_pools(params.seed))
+    day = (world.sessions["start"] - world.epoch0) // 86_400
+    per_day = np.bincount(day, minlength=params.days)[: 7 * weeks].astype(float)
+    factor = np.array(profile_columns(params)["demand_factor"].to_pylist()[: 7 * weeks], dtype=float)
+    weekday = np.array([params.date_of(d).weekday() for d in range(7 * weeks)])
+    raw = np.array([per_day[weekday == w].sum() for w in range(7)])
+    net = raw / np.array([factor[weekday == w].sum() for w in range(7)])
+    assert raw.max() / raw.min() > 1.15  # not flat: Sunday vs Saturday
+    sd = net * np.sqrt(1 / raw)  # Poisson counts
+    assert np.all(np.abs(net - net.mean()) < 4 * sd), net / net.mean()
+    assert net.max() / net.min() < 1.06
