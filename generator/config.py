@@ -17,7 +17,7 @@ SF1_INITIAL_CUSTOMERS = 30_000
 SF1_SIGNUPS_PER_DAY = 27.4  # 20k more customers over two years -> ~50k
 SF1_PRODUCTS = 5_000
 SF1_NEW_PRODUCTS_PER_DAY = 0.7
-SF1_KNOWN_SESSIONS_PER_DAY = 1_830.0  # logged-in sessions; ~36 % convert -> ~685 orders/day
+SF1_KNOWN_SESSIONS_PER_DAY = 1_830.0  # logged-in sessions; ~36 % convert -> ~675 orders/day before the drift
 SF1_ANONYMOUS_SESSIONS_PER_DAY = 700.0
 
 
