@@ -70,7 +70,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     gen = subparsers.add_parser("generate", help="write a fresh landing zone (and seeds)")
-    gen.add_argument("--scale", type=float, default=0.1, help="1 = ~50k customers, ~675 orders/day before the drift day")
+    gen.add_argument(
+        "--scale", type=float, default=0.1, help="1 = ~50k customers, ~675 orders/day before drift"
+    )
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--days", type=int, default=365)
     gen.add_argument("--start", default="2025-01-01", help="first day, YYYY-MM-DD")
