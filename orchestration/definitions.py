@@ -1,6 +1,7 @@
 """The Dagster code location: one asset graph from the landing files to gold, joined from its domains.
 
-    DAGSTER_HOME=data/dagster .venv/bin/dagster dev -m orchestration.definitions   # or: emporium dev
+    .venv/bin/emporium dev    # dagster dev on 127.0.0.1, after writing DAGSTER_HOME/dagster.yaml (telemetry
+                              # off, one writer): plain `dagster dev` would start without it
 
 ingest (landing files, raw load) -> warehouse (dbt: seeds, bronze, silver, snapshots, gold + ml) with
 quality (Great Expectations gates between the layers) -> later: ml, serving, dashboards.

@@ -8,7 +8,9 @@ from colliding on that lock, whoever launches them:
   in progress (`dagster dev` runs the daemon that dequeues them).
 A run killed with SIGKILL keeps its pool slot and stays STARTED forever; `recover_dead_runs` marks such
 runs failed and frees their slots before the next run starts (the daemon's run monitoring does the same
-for runs it launched).
+for runs it launched). A run the daemon launched (sensor, schedule, UI) whose worker died is launched once
+more (run_retries, for crashes only: a failed step or blocking check would fail again, and is left for a
+person or the next re-sent file); an in-process run (`emporium run`) is rerun by whoever started it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:  # Dagster takes seconds to import: only when an instance is a
 WAREHOUSE_POOL = "warehouse"
 PID_TAG = "emporium/pid"
 HOST_TAG = "emporium/host"
+NO_RETRY_TAGS = {"dagster/max_retries": "0"}  # in-process runs: their caller reruns them
 
 DAGSTER_YAML = {
     "telemetry": {"enabled": False},
@@ -40,14 +43,16 @@ DAGSTER_YAML = {
         "class": "QueuedRunCoordinator",
     },
     "run_monitoring": {"enabled": True, "start_timeout_seconds": 180, "poll_interval_seconds": 30},
+    "run_retries": {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False},
     "code_servers": {"local_startup_timeout": 180},
 }
 
 
 # Dagster reads these from the environment of whichever process creates a run (this one, the daemon, the
-# webserver): a run over a range of days then plans one event per asset instead of one per asset and day.
-# The cost, from Dagster's docs of the variable: a failed range run does not mark its partitions failed.
-DAGSTER_ENV = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
+# webserver): a run over a range of days then plans one event per asset instead of one per asset and day
+# (the cost, from Dagster's docs of the variable: a failed range run does not mark its partitions failed);
+# and no process uploads telemetry, even one started without the project's dagster.yaml.
+DAGSTER_ENV = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true", "DAGSTER_DISABLE_TELEMETRY": "1"}
 
 
 def configure_process() -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emporium.config import Settings, settings_env
-from orchestration.instance import get_instance, recover_dead_runs, run_tags
+from orchestration.instance import NO_RETRY_TAGS, get_instance, recover_dead_runs, run_tags
 from orchestration.partitions import range_tags, register_days
 
 
@@ -104,7 +104,7 @@ def _execute(
     result = job.execute_in_process(
         instance=instance,
         asset_selection=keys,
-        tags={**(tags or {}), **run_tags()},
+        tags={**NO_RETRY_TAGS, **(tags or {}), **run_tags()},
         run_config=run_config or {},
         raise_on_error=False,
     )

@@ -36,6 +36,10 @@ def test_the_run_is_recorded_in_dagster_home_with_telemetry_off(
     instance = get_instance(tiny_warehouse)
     run = instance.get_run_by_id(tiny_run.run_id)
     assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    # runs the daemon launched are retried once after a crash; an in-process run is its caller's to rerun
+    assert (instance.run_retries_enabled, instance.run_retries_max_retries) == (True, 1)
+    assert not instance.run_retries_retry_on_asset_or_op_failure
+    assert run.tags["dagster/max_retries"] == "0"
     checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey(["silver", "orders"]), "row_accounting")]
     )
