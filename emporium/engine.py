@@ -26,7 +26,6 @@ class Engine:
     name: ClassVar[str]
     placeholder: ClassVar[str]  # DB-API parameter marker
     driver_modules: ClassVar[tuple[str, ...]]  # top-level module(s) of the driver's connection class
-    single_writer: ClassVar[bool] = False  # one writing process at a time (an embedded file)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -78,7 +77,6 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     placeholder = "?"
     driver_modules = ("duckdb", "_duckdb")  # the connection class lives in the extension module _duckdb
-    single_writer = True
 
     def _open(self, read_only: bool) -> Any:
         import duckdb

@@ -25,14 +25,6 @@ from ingest.raw_tables import JSON_LINE_COLUMN, RAW_SCHEMA, LoadError, data_colu
 ENGINE = PostgresEngine  # the engine this writer loads (ingest/raw_load.py picks the writer by engine class)
 
 
-def create_date_index(connection: Any, entity: Entity) -> None:
-    """Bronze reads raw by landing day on incremental runs."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'create index if not exists {entity.name}_date_idx on {RAW_SCHEMA}.{entity.name} ("date")'
-        )
-
-
 def insert_files(connection: Any, entity: Entity, files: Sequence[LandingFile]) -> int:
     """Append the files' rows to raw.<entity>; returns the rows inserted."""
     table = f"{RAW_SCHEMA}.{ident(entity.name)}"
