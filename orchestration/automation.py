@@ -3,12 +3,15 @@
 - `landing_files` (sensor): every 30 s it fingerprints the landing files and compares them with what was
   already requested or loaded (the cursor; on its first tick the ledger the raw load keeps). New or changed
   files (a new day, late rows, a corrected re-send of an old day) give one run per unbroken stretch of
-  affected landing days, new days are registered as partitions first.
+  affected landing days, new days are registered as partitions first. A file of an older day that changed
+  (a re-send) rebuilds from its day to the newest: the later days were validated without it (e.g. orders
+  of the customers in a rejected customers file went to quarantine as unknown_customer meanwhile).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
 Both target the warehouse: every asset but the generator's.
 """
 
+import datetime as dt
 import hashlib
 import json
 
@@ -47,6 +50,7 @@ def landing_files(
         return dg.SkipReason(f"only files outside the landing partitions changed: {', '.join(changed[:3])}")
     known = set(context.instance.get_dynamic_partitions(LANDING_DAY))
     new_keys = sorted(day.isoformat() for day in days if day.isoformat() not in known)
+    days = _with_days_after_resends(days, [p for p in changed if p in seen], known | set(new_keys))
     digest = hashlib.sha256("\n".join(f"{p}={current[p]}" for p in changed).encode()).hexdigest()[:12]
     requests = [
         dg.RunRequest(
@@ -63,6 +67,18 @@ def landing_files(
         cursor=json.dumps({**seen, **current}, sort_keys=True),
         dynamic_partitions_requests=[landing_days.build_add_request(new_keys)] if new_keys else [],
     )
+
+
+def _with_days_after_resends(days: list[dt.date], resent: list[str], partitions: set[str]) -> list[dt.date]:
+    """`days`, plus every partition from the oldest re-sent file's day to the newest."""
+    from ingest.raw_load import landing_day_of
+
+    resent_days = [day for day in map(landing_day_of, resent) if day is not None]
+    if not resent_days:
+        return days
+    oldest = min(resent_days)
+    later = {dt.date.fromisoformat(key) for key in partitions if key >= oldest.isoformat()}
+    return sorted(set(days) | later)
 
 
 @dg.schedule(

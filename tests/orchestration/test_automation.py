@@ -8,7 +8,7 @@ import dagster as dg
 
 from emporium.config import Settings, settings_env
 from generator.run import append
-from orchestration.automation import daily_newest_partition, landing_files
+from orchestration.automation import _with_days_after_resends, daily_newest_partition, landing_files
 from orchestration.ingest import LEDGER
 from orchestration.instance import get_instance
 from orchestration.partitions import LANDING_DAY
@@ -66,3 +66,13 @@ def test_schedule_requests_the_newest_partition(tiny_warehouse: Settings, tiny_r
     request = daily_newest_partition(context)
     assert isinstance(request, dg.RunRequest)
     assert request.partition_key == newest
+
+
+def test_a_resent_old_file_widens_the_run_to_the_newest_day() -> None:
+    partitions = {f"2025-03-0{d}" for d in range(1, 8)}
+    day = dt.date.fromisoformat
+    new_day_only = _with_days_after_resends([day("2025-03-07")], [], partitions)
+    assert new_day_only == [day("2025-03-07")]
+    resent = "customers/date=2025-03-03/customers_2025-03-03.parquet"
+    widened = _with_days_after_resends([day("2025-03-03")], [resent], partitions)
+    assert widened == [day(f"2025-03-0{d}") for d in range(3, 8)]
