@@ -14,3 +14,24 @@
     from {{ model }}
     where not coalesce({{ expression }}, false)
 {% endtest %}
+
+{#-
+  accepted_values whose values come from the landing contract (macros/shop_entities.sql), so an enum is
+  declared once: `of` names the contract column as entity.column. Nulls pass, as in accepted_values.
+-#}
+{% test accepted_contract_values(model, column_name, of) %}
+    {%- set entity, field = of.split('.') %}
+    {%- set declared = shop_entity(entity) | selectattr('name', 'equalto', field) | list %}
+    {%- if not declared or 'accepted' not in declared[0] %}
+        {{ exceptions.raise_compiler_error("accepted_contract_values: the contract lists no accepted values for " ~ of) }}
+    {%- endif %}
+    select
+        {{ column_name }} as value_field,
+        count(*) as n_records
+    from {{ model }}
+    where
+        {{ column_name }} not in (
+            {%- for value in declared[0]['accepted'] %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor -%}
+        )
+    group by {{ column_name }}
+{% endtest %}

@@ -26,14 +26,21 @@ from quality.suites.dbt_docs import ModelDoc, model_docs
 DAGSTER_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 # The dbt tests that would state the same property as a check of each kind, on the same model and column.
 SAME_PROPERTY = {
-    RANGE: {"expression_is_true", "accepted_values"},
+    RANGE: {"expression_is_true", "accepted_values", "accepted_contract_values"},
     RECONCILIATION: {"expression_is_true"},
-    DISTRIBUTION: {"accepted_values"},
+    DISTRIBUTION: {"accepted_values", "accepted_contract_values"},
     FRESHNESS: set(),
     ACCOUNTING: set(),
     SCHEMA: set(),  # a contract, see test_schema_checks_only_where_no_contract_is_enforced
 }
-DBT_TEST_NAMES = {"not_null", "unique", "relationships", "accepted_values", "unique_combination_of_columns"}
+DBT_TEST_NAMES = {
+    "not_null",
+    "unique",
+    "relationships",
+    "accepted_values",
+    "accepted_contract_values",
+    "unique_combination_of_columns",
+}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +103,10 @@ def test_the_duplicate_finder_finds_a_copied_dbt_test(docs: dict[str, ModelDoc])
     nulls = GateCheck(
         "silver.orders", "status_nulls", "warn", "few null statuses", DISTRIBUTION, ("order_status",)
     )
-    assert duplicated_dbt_tests(nulls, docs) == ["not_null(order_status)", "accepted_values(order_status)"]
+    assert duplicated_dbt_tests(nulls, docs) == [
+        "not_null(order_status)",
+        "accepted_contract_values(order_status)",
+    ]
 
 
 def test_the_drifted_copy_of_the_yaml_is_gone(docs: dict[str, ModelDoc]) -> None:
