@@ -29,6 +29,23 @@ def _wait_for_step(instance: dg.DagsterInstance, step: str, process: subprocess.
     raise AssertionError(f"step {step} did not start within {timeout} s")
 
 
+def _silver_materialised(instance: dg.DagsterInstance, run_id: str) -> int:
+    events = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    keys = [event.asset_materialization.asset_key for event in events if event.asset_materialization]
+    return sum(1 for key in keys if key.path[0] == "silver")
+
+
+def _wait_for_silver_model(instance: dg.DagsterInstance, run_id: str, process: subprocess.Popen) -> int:
+    """Until dbt has written the first silver model of the run (dagster-dbt reports each as it finishes)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before silver wrote a model"
+        if done := _silver_materialised(instance, run_id):
+            return done
+        time.sleep(0.2)
+    raise AssertionError("no silver model was written within 300 s")
+
+
 @pytest.mark.slow
 def test_sigkill_in_silver_then_rerun_gives_the_same_gold(tiny_warehouse: Settings, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
@@ -45,11 +62,14 @@ def test_sigkill_in_silver_then_rerun_gives_the_same_gold(tiny_warehouse: Settin
     )
     try:
         killed = _wait_for_step(instance, "silver", process, timeout=600)
-        time.sleep(3)  # well inside silver's dbt build
+        _wait_for_silver_model(instance, killed, process)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED, "a killed run cannot report"
+    built = get_instance(tiny_warehouse).get_asset_keys()  # the uninterrupted build's assets
+    silver_models = len([key for key in built if key.path[0] == "silver"])
+    assert 0 < _silver_materialised(instance, killed) < silver_models, "killed in the middle of silver"
 
     outcome = build(settings, full_refresh=False)  # what `emporium run --skip-generate` does next
     assert outcome.success, outcome.render()
