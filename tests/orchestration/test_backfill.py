@@ -1,0 +1,57 @@
+"""A two-day backfill equals a full build: the tiny world built without its last two landing days, then those
+days land and one range run over them (what `dagster asset materialize --partition-range` and
+`emporium run --start --end` start) brings gold to what a full build of every day gives."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from emporium.config import Settings
+from ingest.raw_load import landing_day_of
+from orchestration.instance import get_instance
+from orchestration.partitions import range_tags
+from tests.support import build, gold_differences, settings_for
+
+
+def _move_days(source: Path, target: Path, days: set[str]) -> int:
+    """Move the landing files of `days` from one landing root to the same paths under another."""
+    moved = 0
+    for path in sorted(source.rglob("*")):
+        day = landing_day_of(path.relative_to(source).as_posix()) if path.is_file() else None
+        if day is not None and day.isoformat() in days:
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, destination)
+            moved += 1
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()  # a day is landed when its date= folder exists
+    return moved
+
+
+def test_a_two_day_backfill_equals_a_full_build(tiny_warehouse: Settings, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data")
+    shutil.copytree(tiny_warehouse.landing_dir, settings.landing_dir)
+    files = [
+        p.relative_to(settings.landing_dir).as_posix() for p in settings.landing_dir.rglob("*") if p.is_file()
+    ]
+    days = sorted({day for day in map(landing_day_of, files) if day is not None})
+    start, end = days[-2], days[-1]
+    later, truth = tmp_path / "later", tmp_path / "truth"
+    assert _move_days(settings.landing_dir, later, {start.isoformat(), end.isoformat()}) >= 11
+    shutil.move(settings.truth_dir, truth)  # it counts the two days not landed yet
+
+    first = build(settings, full_refresh=True)
+    assert first.success, first.render()
+
+    _move_days(later, settings.landing_dir, {start.isoformat(), end.isoformat()})
+    shutil.move(truth, settings.truth_dir)  # the truth tests run in the backfill, on every day
+    backfill = build(settings, full_refresh=False, window=(start, end))
+    assert backfill.success, backfill.render()
+    run = get_instance(settings).get_run_by_id(backfill.run_id)
+    assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    assert range_tags(start, end).items() <= run.tags.items(), "one run over the two days"
+
+    differences = gold_differences(settings.warehouse_path, tiny_warehouse.warehouse_path)
+    assert {"fct_orders", "fct_sessions", "mart_daily_revenue"} <= differences.keys()
+    assert differences == dict.fromkeys(differences, 0), "the backfill gives the full build's gold"
