@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Column kinds; a column not listed in an entity's kinds is TEXT. In the landing files: ids and ints are
-# integers, SIDs prefixed strings (evt-..., ses-...), money decimal(18, 2), timestamps and dates ISO (native
-# types in Parquet), bools true/false.
+# integers, SIDs prefixed strings (evt-1, ses-1), money decimals with two places, timestamps
+# "YYYY-MM-DD HH:MM:SS" and dates "YYYY-MM-DD", bools true/false (Parquet: int64, decimal128(18, 2),
+# timestamp[us], bool).
 ID, SID, TEXT, MONEY, INT, TS, DATE, BOOL = "id", "sid", "text", "money", "int", "ts", "date", "bool"
 
 
