@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from emporium.contract import ID
 from generator.config import Params
-from generator.entities import ID, Entity
+from generator.entities import Entity
 from generator.rng import hash_below, hash_int
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import DAY, FIRST, UID, Table, concat, n_rows, take

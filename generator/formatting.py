@@ -13,8 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from emporium.contract import BOOL, DATE, ID, INT, MONEY, SID, TS
 from generator.defects import DEFECT, NOISE, NULLED, QUARANTINE_KINDS
-from generator.entities import BOOL, CODE, DATE, ID, INT, MONEY, SID, SID_PREFIX, TRIM, TRIM_LOWER, TS, Entity
+from generator.entities import CODE, SID_PREFIX, TRIM, TRIM_LOWER, Entity
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import UID, Table
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from emporium.contract import Entity
 from emporium.engine import DuckDBEngine, column_list, ident
-from generator.entities import Entity
 from ingest.landing_zone import LandingFile
 from ingest.raw_tables import JSON_LINE_COLUMN, RAW_SCHEMA, data_columns
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.entities import Entity
+from emporium.contract import Entity
 
 TRUTH_DIR = "_truth"
 _PARTITION = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from emporium.contract import Entity
 from emporium.engine import PostgresEngine, column_list, ident
-from generator.entities import Entity
 from ingest.landing_zone import LandingFile
 from ingest.raw_tables import JSON_LINE_COLUMN, RAW_SCHEMA, LoadError, data_columns, raw_columns
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings, load_settings
+from emporium.contract import ENTITIES, Entity
 from emporium.engine import Engine, engine_for
-from generator.entities import ENTITIES, Entity
 from ingest import duckdb_writer, postgres_writer
 from ingest.landing_zone import (
     LandingFile,

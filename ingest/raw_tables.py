@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from emporium.contract import Entity
 from emporium.engine import engine_of, ident
-from generator.entities import Entity
 
 RAW_SCHEMA = "raw"
 TRUTH_SCHEMA = "raw_truth"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from generator.entities import BOOL, BY_NAME, ID, MONEY, TS, Entity
+from emporium.contract import BOOL, BY_NAME, ID, MONEY, TS, Entity
 from ingest.landing_zone import TRUTH_DIR, is_partition, landing_day_of, partition_day
 
 ERROR, WARN = "error", "warn"

@@ -18,7 +18,7 @@ import dagster as dg
 import yaml
 
 from emporium.config import PROJECT_ROOT
-from generator.entities import ENTITIES
+from emporium.contract import ENTITIES
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.partitions import days_in, is_full_refresh, landing_days, register_days, single_run, window
 from orchestration.resources import EmporiumResource

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from emporium.config import Settings
+from emporium.contract import ENTITIES
 from emporium.engine import connect, fetch_all, list_tables
-from generator.entities import ENTITIES
 
 RAW_SCHEMA = "raw"
 

@@ -14,18 +14,6 @@ GROUP_SIZE = 8  # products bought together; recommendations can learn these grou
 PRICE_CHANGE_RATE = 0.004
 CATEGORY_CHANGE_RATE = 0.0002
 DEACTIVATION_RATE = 0.0004
-COLUMNS = [
-    "product_id",
-    "sku",
-    "product_name",
-    "category_code",
-    "brand",
-    "unit_price",
-    "currency_code",
-    "is_active",
-    "created_at",
-    "updated_at",
-]
 _CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
 _MEAN_PRICE = np.array([c[3] for c in CATEGORIES])
 _NOUNS = np.array(

@@ -26,21 +26,6 @@ TIER_SPEND_CENTS = np.array([0, 50_000, 150_000, 400_000])
 ADDRESS_CHANGE_RATE = 0.0008
 EMAIL_CHANGE_RATE = 0.0004
 
-COLUMNS = [
-    "customer_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street_address",
-    "city",
-    "postal_code",
-    "country_code",
-    "loyalty_tier",
-    "marketing_opt_in",
-    "signed_up_at",
-    "updated_at",
-]
 _COUNTRY_CODES = np.array([c[0] for c in COUNTRIES], dtype=object)
 _COUNTRY_SHARE = np.array([c[6] for c in COUNTRIES]) / sum(c[6] for c in COUNTRIES)
 _PHONE_PREFIX = np.array(

@@ -28,18 +28,6 @@ PROPENSITY_TENURE_YEARS = 0.5
 PROPENSITY_TENURE_CAP_YEARS = 3.0
 ROUTINE_FIRST_DAY, ROUTINE_EVERY, ROUTINE_DAYS, ROUTINE_SHARE = 35, 28, 14, 0.1
 
-CAMPAIGN_COLUMNS = [
-    "campaign_id",
-    "campaign_name",
-    "channel_code",
-    "objective",
-    "starts_on",
-    "ends_on",
-    "budget",
-    "updated_at",
-]
-CONTACT_COLUMNS = ["contact_id", "campaign_id", "customer_id", "contacted_at"]
-ASSIGNMENT_COLUMNS = ["assignment_id", "experiment_id", "customer_id", "variant", "assigned_at"]
 _ROUTINE = (
     ("email", "retention"),
     ("social_paid", "reactivation"),

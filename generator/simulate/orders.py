@@ -21,48 +21,6 @@ TICKET_RATE, TICKET_RATE_AFTER_RETURN = 0.03, 0.25
 RESOLVE_RATE = 0.85
 HOUR = 3600
 
-ORDER_COLUMNS = [
-    "order_id",
-    "customer_id",
-    "order_status",
-    "channel_code",
-    "campaign_id",
-    "currency_code",
-    "shipping_country_code",
-    "ordered_at",
-    "updated_at",
-]
-ITEM_COLUMNS = [
-    "order_item_id",
-    "order_id",
-    "product_id",
-    "quantity",
-    "unit_price",
-    "discount_amount",
-    "updated_at",
-]
-PAYMENT_COLUMNS = [
-    "payment_id",
-    "order_id",
-    "payment_method",
-    "payment_status",
-    "amount",
-    "currency_code",
-    "paid_at",
-    "updated_at",
-]
-RETURN_COLUMNS = [
-    "return_id",
-    "order_id",
-    "order_item_id",
-    "return_reason",
-    "quantity",
-    "refund_amount",
-    "requested_at",
-    "refunded_at",
-    "updated_at",
-]
-TICKET_COLUMNS = ["ticket_id", "customer_id", "order_id", "topic", "opened_at", "resolved_at", "updated_at"]
 _METHODS = np.array(["card", "paypal", "bank_transfer", "gift_card"], dtype=object)
 _METHOD_SHARE = np.array([0.55, 0.3, 0.1, 0.05])
 _REASONS = np.array(

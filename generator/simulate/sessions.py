@@ -17,18 +17,6 @@ from generator.simulate.tables import DAY, UID, TableBuilder
 EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "checkout", "purchase")
 DEVICES = drift.DEVICES
 AFFINITY = 0.65  # chance that a further basket line comes from the first line's co-purchase group
-EVENT_COLUMNS = [
-    "event_id",
-    "session_id",
-    "customer_id",
-    "event_type",
-    "product_id",
-    "order_id",
-    "page_path",
-    "device_type",
-    "channel_code",
-    "occurred_at",
-]
 _CHANNEL_SHARE = np.array([c[3] for c in CHANNELS])
 _CATEGORY_CODES = np.array([c[0] for c in CATEGORIES], dtype=object)
 # Text columns of the big tables are stored as codes into these vocabularies (rendered by the writer).

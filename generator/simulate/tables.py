@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 Table = dict[str, np.ndarray]
@@ -13,7 +15,7 @@ FIRST = "_first"  # first version of its key (must not arrive late: others refer
 
 
 class TableBuilder:
-    def __init__(self, columns: list[str]) -> None:
+    def __init__(self, columns: Sequence[str]) -> None:
         self.columns = [*columns, UID, DAY, FIRST]
         self._parts: dict[str, list[np.ndarray]] = {c: [] for c in self.columns}
         self.rows = 0  # added so far

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from emporium.contract import ENTITIES
 from generator import config as cfg
 from generator.config import Params
 from generator.labels import is_as_of_day
@@ -21,19 +22,6 @@ from generator.simulate.calendar import DAY_SECONDS, day_epoch, demand_factor
 from generator.simulate.preferences import Shelf
 from generator.simulate.tables import Table, TableBuilder
 
-ENTITY_COLUMNS: dict[str, list[str]] = {
-    "customers": customers.COLUMNS,
-    "products": catalog.COLUMNS,
-    "orders": orders.ORDER_COLUMNS,
-    "order_items": orders.ITEM_COLUMNS,
-    "payments": orders.PAYMENT_COLUMNS,
-    "returns": orders.RETURN_COLUMNS,
-    "web_events": sessions.EVENT_COLUMNS,
-    "campaigns": marketing.CAMPAIGN_COLUMNS,
-    "campaign_contacts": marketing.CONTACT_COLUMNS,
-    "experiment_assignments": marketing.ASSIGNMENT_COLUMNS,
-    "support_tickets": orders.TICKET_COLUMNS,
-}
 ACCOUNT_TICKETS_PER_DAY_SF1 = 4.0
 # called after each simulated day with the day index and the row builders (so a caller can drain one)
 DayHook = Callable[[int, dict[str, TableBuilder]], None]
@@ -104,7 +92,7 @@ class Simulation:
             customers.CustomerState(_capacity(cfg.SF1_SIGNUPS_PER_DAY, cfg.SF1_INITIAL_CUSTOMERS, params)),
             catalog.ProductState(_capacity(cfg.SF1_NEW_PRODUCTS_PER_DAY, cfg.SF1_PRODUCTS, params)),
         )
-        self.out = {name: TableBuilder(cols) for name, cols in ENTITY_COLUMNS.items()}
+        self.out = {entity.name: TableBuilder(entity.columns) for entity in ENTITIES}
         self.session_log: dict[str, list[np.ndarray]] = defaultdict(list)
         self.as_of: dict[int, AsOf] = {}
         self.viewed = np.zeros((params.days, len(CATEGORIES)), np.int64)

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from string import Template
 
-from generator.entities import ENTITIES as CONTRACT
+from emporium.contract import ENTITIES as CONTRACT
 from quality.suites.dbt_docs import ColumnDoc, ModelDoc, model_docs
 
 ERROR = "error"
@@ -39,10 +39,10 @@ RANGE = "range"  # event times inside this run's landing days
 SCHEMA = "schema"  # columns and types as documented, where dbt enforces no contract
 KINDS = (ACCOUNTING, RECONCILIATION, DISTRIBUTION, FRESHNESS, RANGE, SCHEMA)
 
-# entity -> primary key, from the landing contract's Python form (generator/entities.py)
+# entity -> primary key, from the landing contract's Python form (emporium/contract.py)
 ENTITY_KEYS = {entity.name: entity.key for entity in CONTRACT}
 ENTITIES = tuple(ENTITY_KEYS)
-# entity -> the nullable fields the contract's null_optional defect may empty
+# entity -> the fields the contract declares optional (nullable; the generator's null_optional empties them)
 OPTIONAL_COLUMNS = {entity.name: entity.optional for entity in CONTRACT if entity.optional}
 # The feeds that land every day at any scale; sparse ones (campaigns, experiment assignments) may skip days.
 DAILY_FEEDS = ("orders", "web_events")

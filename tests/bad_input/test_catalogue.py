@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from emporium.config import Settings
+from emporium.contract import ENTITIES
 from emporium.engine import connect, fetch_all
-from generator.entities import ENTITIES
 from ingest.raw_load import LoadReport
 from ingest.validation import validate_landing
 from orchestration import cli

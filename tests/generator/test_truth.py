@@ -14,7 +14,7 @@ import pytest
 from gen_landing_io import defect_log, read_rows, truth_csv, valid_rows
 from gen_support import PARAMS
 
-from generator.entities import ENTITIES
+from emporium.contract import ENTITIES
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TS_PATTERN = "%Y-%m-%d %H:%M:%S"

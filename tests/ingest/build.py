@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emporium.config import Settings
+from emporium.contract import ENTITIES
 from emporium.dbt import run_dbt
 from emporium.engine import connect, fetch_all
 from ingest.raw_load import LoadReport, load_raw, load_truth
@@ -56,8 +57,6 @@ def build(
 
 def raw_rows_per_file(settings: Settings) -> Counter[tuple[str, str]]:
     """(entity, _source_file) -> rows in raw."""
-    from generator.entities import ENTITIES
-
     counts: Counter[tuple[str, str]] = Counter()
     with connect(settings) as connection:
         for entity in ENTITIES:

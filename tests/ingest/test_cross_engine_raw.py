@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from emporium.config import Settings
+from emporium.contract import BY_NAME, ENTITIES
 from emporium.engine import connect, fetch_all
-from generator.entities import BY_NAME, ENTITIES
 from ingest.postgres_writer import duckdb_varchar
 from ingest.raw_load import LoadReport, load_raw, load_truth
 from ingest.raw_tables import raw_columns

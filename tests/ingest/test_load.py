@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from emporium.config import Settings
+from emporium.contract import ENTITIES
 from emporium.engine import DuckDBEngine, connect, fetch_all
-from generator.entities import ENTITIES
 from ingest import raw_load
 from ingest.raw_load import LoadReport, landing_days, load_raw
 from tests.ingest.build import load
