@@ -1,22 +1,46 @@
 {#-
-  Held rows. A child row whose parent has not arrived (the parent's landing file was rejected, or the parent
-  lands later) is neither failed nor lost: its silver model leaves it out (so relationships hold) and
-  silver.held_<entity> shows it, until the build in which the parent arrives releases it.
+  Held rows. A child row whose parent has not arrived is neither failed nor lost: its silver model leaves it
+  out (so relationships hold) and silver.held_<entity> shows it, until the build in which the parent arrives
+  releases it. Two kinds of parent:
+  - an order's lines, payments and returns wait for their order (and a return for its line), which may land
+    later than they do or sit in a rejected file;
+  - a reference the contract declares (`fk`: a customer, a product) is held only while a landing file of the
+    parent is rejected (shop_validation's unknown_<parent> rule stands aside for rows landed since then); once
+    the re-sent file loads, the run from its day to the newest judges those rows again (orchestration's
+    landing sensor), and a reference that is still unknown goes to quarantine as the contract says.
   held_parents(): per child entity its parents, checked in this order: [child column, parent model, key].
 -#}
 {% macro held_parents() -%}
-    {{ return({
+    {%- set parents = {
         'order_items': [['order_id', 'orders', 'order_id']],
         'payments': [['order_id', 'orders', 'order_id']],
         'returns': [['order_id', 'orders', 'order_id'], ['order_item_id', 'order_items', 'order_item_id']],
-    }) }}
+    } -%}
+    {%- for entity, columns in shop_entities().items() %}
+        {%- for c in columns if c.fk is defined %}
+            {%- do parents.setdefault(entity, []).append([c.name, c.fk, shop_entity(c.fk)[0].name]) %}
+        {%- endfor %}
+    {%- endfor %}
+    {{ return(parents) }}
 {%- endmacro %}
 
-{#- Predicate: every parent of the (current) row is in silver. -#}
+{#- Predicate: every parent of the (current) row is in silver (a null optional reference has none). -#}
 {% macro parents_present(entity) -%}
     {%- for column, model, parent_key in held_parents()[entity] %}
-        {{ column }} in (select {{ parent_key }} from {{ ref(model) }}){{ ' and' if not loop.last }}
+        ({{ column }} is null or {{ column }} in (select {{ parent_key }} from {{ ref(model) }})){{ ' and' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#-
+  SQL boolean for shop_validation: the row landed on or after the first landing day of a still-rejected file
+  of `parent`, so an unknown reference to it may be in that file and waits instead of failing.
+-#}
+{% macro parent_file_rejected_since(parent) -%}
+    coalesce(_landing_date >= (
+        select min(cast(rejected.landing_day as date))
+        from {{ source('raw_load', 'rejected_files') }} as rejected
+        where rejected.resolved_at is null and rejected.entity = '{{ parent }}'
+    ), false)
 {%- endmacro %}
 
 {#-
@@ -42,7 +66,8 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by {{ key }} order by updated_at desc, _landing_date desc, _source_file desc
+            partition by {{ key }}
+            order by {{ 'updated_at desc, ' if 'updated_at' in columns }}_landing_date desc, _source_file desc
         ) as row_rank,
         max(_landing_date) over (partition by {{ key }}) as _last_landed_on,
         case

@@ -76,10 +76,12 @@ validated_rows as (
             when {{ c.name }} < 0 then 'negative_amount'
         {%- endfor %}
         {%- for c in fks if c.fk == 'products' %}
-            when {{ c.name }} is not null and {{ c.name }} not in (select known_id from known_products) then 'unknown_product'
+            when {{ c.name }} is not null and {{ c.name }} not in (select known_id from known_products)
+                and not {{ parent_file_rejected_since('products') }} then 'unknown_product'
         {%- endfor %}
         {%- for c in fks if c.fk == 'customers' %}
-            when {{ c.name }} is not null and {{ c.name }} not in (select known_id from known_customers) then 'unknown_customer'
+            when {{ c.name }} is not null and {{ c.name }} not in (select known_id from known_customers)
+                and not {{ parent_file_rejected_since('customers') }} then 'unknown_customer'
         {%- endfor %}
         {%- for c in columns if c.kind == 'email' %}
             when raw_{{ c.name }} is null

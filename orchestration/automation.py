@@ -5,7 +5,7 @@
   files (a new day, late rows, a corrected re-send of an old day) give one run per unbroken stretch of
   affected landing days, new days are registered as partitions first. A file of an older day that changed
   (a re-send) rebuilds from its day to the newest: the later days were validated without it (e.g. orders
-  of the customers in a rejected customers file went to quarantine as unknown_customer meanwhile).
+  of the customers in a rejected customers file were held meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
 Both target the warehouse: every asset but the generator's.

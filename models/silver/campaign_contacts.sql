@@ -1,4 +1,6 @@
 -- One row per campaign contact, re-sends collapsed.
+-- A contact whose customer is not in customers (while a customers file is rejected) waits in
+-- held_campaign_contacts.
 with stg_campaign_contacts as (
     select * from {{ ref('stg_shop__campaign_contacts') }}
 ),
@@ -32,7 +34,9 @@ final as (
         contacted_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('campaign_contacts') }}
 )
 
 select * from final

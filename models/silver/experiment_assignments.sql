@@ -1,4 +1,6 @@
 -- One row per experiment assignment, re-sends collapsed.
+-- An assignment whose customer is not in customers (while a customers file is rejected) waits in
+-- held_experiment_assignments.
 with stg_experiment_assignments as (
     select * from {{ ref('stg_shop__experiment_assignments') }}
 ),
@@ -34,7 +36,9 @@ final as (
         assigned_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('experiment_assignments') }}
 )
 
 select * from final

@@ -5,6 +5,7 @@
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- Current state of each order: its latest status change (latest updated_at wins).
 -- Incremental: keys with a row landed in the lookback window are rebuilt from all their rows.
+-- An order whose customer is not in customers (while a customers file is rejected) waits in held_orders.
 with stg_orders as (
     {{ rows_of_changed_keys(ref('stg_shop__orders'), 'order_id', cutoff) }}
 ),
@@ -48,7 +49,9 @@ final as (
         updated_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('orders') }}
 )
 
 select * from final

@@ -1,4 +1,6 @@
 -- One row per support ticket, latest state.
+-- A ticket whose customer is not in customers (while a customers file is rejected) waits in
+-- held_support_tickets.
 with stg_support_tickets as (
     select * from {{ ref('stg_shop__support_tickets') }}
 ),
@@ -38,7 +40,9 @@ final as (
         updated_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('support_tickets') }}
 )
 
 select * from final

@@ -5,6 +5,7 @@
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- One row per web event, re-sent lines collapsed.
 -- Incremental: keys with a row landed in the lookback window are rebuilt from all their rows.
+-- An event whose customer or product is not in silver (while its file is rejected) waits in held_web_events.
 with stg_web_events as (
     {{ rows_of_changed_keys(ref('stg_shop__web_events'), 'event_id', cutoff) }}
 ),
@@ -50,7 +51,9 @@ final as (
         occurred_at,
         _last_landed_on
     from ranked
-    where row_rank = 1
+    where
+        row_rank = 1
+        and {{ parents_present('web_events') }}
 )
 
 select * from final

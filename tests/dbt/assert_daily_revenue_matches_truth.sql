@@ -1,7 +1,8 @@
 {{ config(tags=['truth'], meta={'dagster': {'ref': {'name': 'mart_daily_revenue'}}}) }}
 -- Gold daily revenue must equal the generator's truth to the cent, every day, both ways. While a landing
 -- file of an entity revenue reads is rejected, the comparison waits for its re-send: orders and returns
--- are change feeds, so a missing file can move any earlier day (a cancellation, a refund).
+-- are change feeds, so a missing file can move any earlier day (a cancellation, a refund), and the orders
+-- and lines of a rejected customers or products file are held (macros/held.sql).
 with mart as (
     select * from {{ ref('mart_daily_revenue') }}
 ),
@@ -40,7 +41,7 @@ compared as (
 
 select * from compared
 where
-    {{ truth_is_complete_for(['orders', 'order_items', 'returns']) }}
+    {{ truth_is_complete_for(['orders', 'order_items', 'returns', 'customers', 'products']) }}
     and (
         mart_orders is distinct from truth_orders
         or mart_items is distinct from truth_items

@@ -4,6 +4,8 @@
 -- silver rows plus the rows held for a parent that has not arrived (silver.held_<entity>): clean, waiting.
 -- An entity with a rejected landing file (macros/truth.sql) is short of that file's rows until it is
 -- re-sent: it must then hold fewer rows than the truth, never more, and still balance raw = valid + quarantined.
+-- An entity whose customers or products file is rejected holds its unknown references instead of quarantining
+-- them (macros/held.sql): it lands every row, quarantines no more than the truth, and balances.
 {%- set entities = shop_entities().keys() | list %}
 {%- set held_entities = held_parents().keys() | list %}
 with warehouse_counts as (
@@ -43,7 +45,17 @@ compared as (
         warehouse_counts.quarantined_rows,
         truth.quarantined_rows as truth_quarantined_rows,
         warehouse_counts.valid_rows,
-        coalesce(warehouse_counts.entity, truth.entity) in ({{ rejected_entities() }}) as has_rejected_file
+        coalesce(warehouse_counts.entity, truth.entity) in ({{ rejected_entities() }}) as has_rejected_file,
+        case coalesce(warehouse_counts.entity, truth.entity)
+            {%- for entity in entities %}
+                {%- set parents = shop_entity(entity) | selectattr('fk', 'defined')
+                    | map(attribute='fk') | unique | list %}
+                {%- if parents %}
+                    when '{{ entity }}' then not {{ truth_is_complete_for(parents) }}
+                {%- endif %}
+            {%- endfor %}
+            else false
+        end as has_rejected_parent
     from warehouse_counts
     full outer join truth
         on warehouse_counts.entity = truth.entity
@@ -54,6 +66,7 @@ where
     raw_rows is distinct from valid_rows + quarantined_rows
     or (
         not has_rejected_file
+        and not has_rejected_parent
         and (
             raw_rows is distinct from truth_raw_rows
             or clean_rows is distinct from truth_clean_rows
@@ -63,9 +76,10 @@ where
     )
     or (
         has_rejected_file
-        and not (
-            raw_rows < truth_raw_rows
-            and clean_rows <= truth_clean_rows
-            and quarantined_rows <= truth_quarantined_rows
-        )
+        and not (raw_rows < truth_raw_rows and quarantined_rows <= truth_quarantined_rows)
+    )
+    or (
+        has_rejected_parent
+        and not has_rejected_file
+        and not (raw_rows = truth_raw_rows and quarantined_rows <= truth_quarantined_rows)
     )
