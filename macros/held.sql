@@ -37,9 +37,9 @@
 -#}
 {% macro parent_file_rejected_since(parent) -%}
     coalesce(_landing_date >= (
-        select min(cast(rejected.landing_day as date))
-        from {{ source('raw_load', 'rejected_files') }} as rejected
-        where rejected.resolved_at is null and rejected.entity = '{{ parent }}'
+        select min(open_rejection.landing_day)
+        from ({{ open_rejections() }}) as open_rejection
+        where open_rejection.entity = '{{ parent }}'
     ), false)
 {%- endmacro %}
 

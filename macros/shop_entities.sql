@@ -122,6 +122,11 @@
     {{ return(entities) }}
 {%- endmacro %}
 
+{#- The entities an entity's columns refer to (`fk`), in column order, each once. -#}
+{% macro shop_fk_parents(entity) -%}
+    {{ return(shop_entity(entity) | selectattr('fk', 'defined') | map(attribute='fk') | unique | list) }}
+{%- endmacro %}
+
 {#- One entity's columns, primary key first. -#}
 {% macro shop_entity(entity) -%}
     {{ return(shop_entities()[entity]) }}

@@ -11,7 +11,7 @@
     {%- set end = landing_end() -%}
     {%- set date_col = adapter.quote('date') -%}
     {%- set fks = columns | selectattr('fk', 'defined') | list %}
-{%- for fk_entity in fks | map(attribute='fk') | unique %}
+{%- for fk_entity in shop_fk_parents(entity) %}
 known_{{ fk_entity }} as (
     select distinct {{ shop_entity(fk_entity)[0].name }} as known_id
     from {{ ref('stg_shop__' ~ fk_entity) }}

@@ -7,18 +7,16 @@
 
 {#- entities with a rejected landing file not yet replaced by a file that loaded -#}
 {% macro rejected_entities() -%}
-    select distinct entity
-    from {{ source('raw_load', 'rejected_files') }}
-    where resolved_at is null
+    select distinct open_rejection.entity from ({{ open_rejections() }}) as open_rejection
 {%- endmacro %}
 
 {#- true when none of `entities` has an open rejection: the comparisons that read them can run -#}
 {% macro truth_is_complete_for(entities) -%}
     not exists (
         select 1
-        from {{ source('raw_load', 'rejected_files') }}
-        where
-            resolved_at is null
-            and entity in ({% for entity in entities %}'{{ entity }}'{{ ', ' if not loop.last }}{% endfor %})
+        from ({{ open_rejections() }}) as open_rejection
+        where open_rejection.entity in (
+            {%- for entity in entities %}'{{ entity }}'{{ ', ' if not loop.last }}{% endfor -%}
+        )
     )
 {%- endmacro %}

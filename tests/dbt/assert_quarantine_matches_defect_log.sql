@@ -54,13 +54,10 @@ compared as (
 select * from compared
 where
     quarantined_rows is distinct from defect_rows
-    and source_file not in (
-        select rejected.file from {{ source('raw_load', 'rejected_files') }} as rejected
-        where rejected.resolved_at is null
-    )
+    and source_file not in (select open_rejection.file from ({{ open_rejections() }}) as open_rejection)
     and case entity
         {%- for entity in entities %}
-            {%- set parents = shop_entity(entity) | selectattr('fk', 'defined') | map(attribute='fk') | unique | list %}
+            {%- set parents = shop_fk_parents(entity) %}
             {%- if parents %}
                 when '{{ entity }}' then {{ truth_is_complete_for(parents) }}
             {%- endif %}

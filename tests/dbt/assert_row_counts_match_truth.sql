@@ -48,8 +48,7 @@ compared as (
         coalesce(warehouse_counts.entity, truth.entity) in ({{ rejected_entities() }}) as has_rejected_file,
         case coalesce(warehouse_counts.entity, truth.entity)
             {%- for entity in entities %}
-                {%- set parents = shop_entity(entity) | selectattr('fk', 'defined')
-                    | map(attribute='fk') | unique | list %}
+                {%- set parents = shop_fk_parents(entity) %}
                 {%- if parents %}
                     when '{{ entity }}' then not {{ truth_is_complete_for(parents) }}
                 {%- endif %}

@@ -16,6 +16,7 @@ import pytest
 
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all
+from ingest.landing_zone import landing_day_of, landing_days
 from quality.accounting import account
 from tests.ingest.build import build, copy_landing, load
 from tests.support import gold_differences
@@ -68,7 +69,8 @@ def _held(settings: Settings, entity: str, key: str) -> set[int]:
 def world(tiny_landing: Settings, tmp_path_factory: pytest.TempPathFactory) -> World:
     settings = copy_landing(tiny_landing.landing_dir, tmp_path_factory.mktemp("rejected-parent"))
     relative, customers = pick_customers_file(settings.landing_dir)
-    day = dt.date.fromisoformat(relative.split("date=")[1][:10])
+    day = landing_day_of(relative)
+    assert day is not None
     path = settings.landing_dir / relative
     original = path.read_bytes()
     path.write_bytes(original[: len(original) // 2])  # a cut-off transfer: not a Parquet file any more
@@ -88,10 +90,7 @@ def world(tiny_landing: Settings, tmp_path_factory: pytest.TempPathFactory) -> W
 
     path.write_bytes(original)  # re-sent
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
-    days = sorted(
-        dt.date.fromisoformat(p.name.removeprefix("date="))
-        for p in (settings.landing_dir / "customers").glob("date=*")
-    )
+    days = landing_days(settings.landing_dir)
     newest = days[-1]
     load(settings, "resent", [d for d in days if d >= day])
     build(settings, window=(day, newest))

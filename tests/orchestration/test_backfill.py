@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from emporium.config import Settings
-from ingest.raw_load import landing_day_of
+from ingest.landing_zone import landing_day_of, landing_days
 from orchestration.instance import get_instance
 from orchestration.partitions import range_tags
 from tests.support import build, gold_differences, settings_for
@@ -32,11 +32,7 @@ def _move_days(source: Path, target: Path, days: set[str]) -> int:
 def test_a_two_day_backfill_equals_a_full_build(tiny_warehouse: Settings, tmp_path: Path) -> None:
     settings = settings_for(tmp_path / "data")
     shutil.copytree(tiny_warehouse.landing_dir, settings.landing_dir)
-    files = [
-        p.relative_to(settings.landing_dir).as_posix() for p in settings.landing_dir.rglob("*") if p.is_file()
-    ]
-    days = sorted({day for day in map(landing_day_of, files) if day is not None})
-    start, end = days[-2], days[-1]
+    start, end = landing_days(settings.landing_dir)[-2:]
     later, truth = tmp_path / "later", tmp_path / "truth"
     assert _move_days(settings.landing_dir, later, {start.isoformat(), end.isoformat()}) >= 11
     shutil.move(settings.truth_dir, truth)  # it counts the two days not landed yet
