@@ -41,6 +41,23 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class ServingSettings:
+    """The prediction API (serving/, `emporium serve`) and its own store: bound to loopback by default; every
+    endpoint but /health needs one of `api_keys` (EMPORIUM_API_KEYS, comma-separated; none set: nothing but
+    /health answers)."""
+
+    prediction_log_path: Path  # EMPORIUM_PREDICTION_LOG; the service's append-only SQLite log
+    host: str = "127.0.0.1"  # EMPORIUM_SERVE_HOST
+    port: int = 8765  # EMPORIUM_SERVE_PORT
+    api_keys: tuple[str, ...] = ()
+    canary_share: float = 0.1  # EMPORIUM_CANARY_SHARE: share of customers the challenger answers (sticky)
+    shadow: bool = True  # EMPORIUM_SHADOW: the challenger also scores what the champion answers
+    max_body_bytes: int = 16_384  # EMPORIUM_MAX_BODY_BYTES: larger request bodies get 413
+    reload_seconds: float = 2.0  # EMPORIUM_RELOAD_SECONDS: how often aliases and the online store are polled
+    workers: int = 1  # EMPORIUM_SERVE_WORKERS: uvicorn worker processes
+
+
+@dataclass(frozen=True)
 class Settings:
     project_dir: Path
     data_dir: Path
@@ -50,6 +67,7 @@ class Settings:
     dbt_target: str
     dbt_target_path: Path  # dbt artifacts (manifest, run results); separate per warehouse in tests
     dagster_home: Path  # Dagster's instance: run storage, event log, schedules (DAGSTER_HOME)
+    serving: ServingSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
 
     @property
@@ -80,6 +98,25 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         postgres=_postgres(env),
+        serving=_serving(env, data_dir),
+    )
+
+
+def _serving(env: dict[str, str], data_dir: Path) -> ServingSettings:
+    default = ServingSettings(prediction_log_path=data_dir / "serving" / "prediction_log.sqlite")
+    share = float(env.get("EMPORIUM_CANARY_SHARE", default.canary_share))
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"EMPORIUM_CANARY_SHARE must lie in [0, 1], got {share}")
+    return ServingSettings(
+        prediction_log_path=_path(env, "EMPORIUM_PREDICTION_LOG", default.prediction_log_path),
+        host=env.get("EMPORIUM_SERVE_HOST", default.host),
+        port=int(env.get("EMPORIUM_SERVE_PORT", default.port)),
+        api_keys=tuple(key.strip() for key in env.get("EMPORIUM_API_KEYS", "").split(",") if key.strip()),
+        canary_share=share,
+        shadow=env.get("EMPORIUM_SHADOW", "true").lower() not in ("0", "false", "no", "off"),
+        max_body_bytes=int(env.get("EMPORIUM_MAX_BODY_BYTES", default.max_body_bytes)),
+        reload_seconds=float(env.get("EMPORIUM_RELOAD_SECONDS", default.reload_seconds)),
+        workers=int(env.get("EMPORIUM_SERVE_WORKERS", default.workers)),
     )
 
 
@@ -118,4 +155,18 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(settings.dbt_target_path),
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.postgres.env(),
+        **_serving_env(settings.serving),
+    }
+
+
+def _serving_env(serving: ServingSettings) -> dict[str, str]:
+    return {
+        "EMPORIUM_PREDICTION_LOG": str(serving.prediction_log_path),
+        "EMPORIUM_SERVE_HOST": serving.host,
+        "EMPORIUM_SERVE_PORT": str(serving.port),
+        "EMPORIUM_CANARY_SHARE": str(serving.canary_share),
+        "EMPORIUM_SHADOW": str(serving.shadow).lower(),
+        "EMPORIUM_MAX_BODY_BYTES": str(serving.max_body_bytes),
+        "EMPORIUM_RELOAD_SECONDS": str(serving.reload_seconds),
+        "EMPORIUM_SERVE_WORKERS": str(serving.workers),
     }

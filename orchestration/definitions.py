@@ -14,6 +14,7 @@ import dagster as dg
 from orchestration.automation import daily_newest_partition, landing_files
 from orchestration.ingest import INGEST_ASSETS
 from orchestration.instance import configure_process
+from orchestration.monitoring import MONITORING_ASSETS, prediction_log_hourly, prediction_log_job
 from orchestration.quality import GATES
 from orchestration.resources import EmporiumResource, dbt_resource
 from orchestration.warehouse import DBT_ASSETS
@@ -22,10 +23,11 @@ from orchestration.warehouse import DBT_ASSETS
 def build_definitions(overrides: dict[str, str] | None = None) -> dg.Definitions:
     """The definitions, with settings from the environment, `overrides` winning (tests use a scratch folder)."""
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, *DBT_ASSETS],
+        assets=[*INGEST_ASSETS, *DBT_ASSETS, *MONITORING_ASSETS],
+        jobs=[prediction_log_job],
         asset_checks=[*GATES],
         sensors=[landing_files],
-        schedules=[daily_newest_partition],
+        schedules=[daily_newest_partition, prediction_log_hourly],
         resources={"emporium": EmporiumResource(overrides=overrides or {}), "dbt": dbt_resource()},
         executor=dg.in_process_executor,  # one step at a time: DuckDB has one writer
     )

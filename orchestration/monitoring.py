@@ -1,0 +1,139 @@
+"""Monitoring: input drift per landing day, the alarm that retrains, and the prediction API's log.
+
+- `ml/drift_reports` (in the daily graph, after gold): ml/drift.py's reports of the run's landing days into
+  ml.drift_reports; cheap (a few aggregate queries), so every landing day gets its report.
+- `drift_alarm` (sensor): when a materialisation of ml/drift_reports reports an alarm on a day later than
+  the last one that retrained (and at least a reference window after it), it launches the training job,
+  which goes through the registry's approval step. Reads the materialisation's metadata, never the
+  warehouse (the daily run may hold the writer's lock).
+- `ml/prediction_log`, `ml/prediction_version_report` (job `prediction_log`, hourly): the service's
+  append-only log (serving/prediction_log.py) copied into ml.prediction_log, new rows only, and a comparison
+  of the model versions on live traffic (per version and role: predictions, mean score, latency; for
+  shadowed requests the gap between the served and the shadow score).
+"""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from orchestration.instance import WAREHOUSE_POOL
+from orchestration.partitions import days_in, window
+from orchestration.resources import EmporiumResource
+
+DRIFT_REPORTS = dg.AssetKey(["ml", "drift_reports"])
+PREDICTION_LOG = dg.AssetKey(["ml", "prediction_log"])
+VERSION_REPORT = dg.AssetKey(["ml", "prediction_version_report"])
+TRAINING_JOB = "ml_training"  # orchestration/ml.py
+DRIFT_INPUTS = [
+    dg.AssetKey(["gold", "fct_sessions"]),
+    dg.AssetKey(["gold", "fct_orders"]),
+    dg.AssetKey(["gold", "dim_products"]),
+    dg.AssetKey(["silver", "web_events"]),
+]
+
+
+@dg.asset(
+    key=DRIFT_REPORTS,
+    group_name="ml",
+    deps=DRIFT_INPUTS,
+    pool=WAREHOUSE_POOL,
+    description="input drift per landing day and column against the 28 days before (ml/drift.py)",
+)
+def drift_reports(context: dg.AssetExecutionContext, emporium: EmporiumResource) -> dg.MaterializeResult:
+    from ml.drift import monitor
+
+    span = window(context)
+    rows = monitor(emporium.settings(), None if span is None else days_in(span))
+    alarms = sorted({(row.report_date, row.column_name) for row in rows if row.alarm})
+    alarm_days = sorted({day.isoformat() for day, _ in alarms})
+    if alarms:
+        context.log.warning(f"drift alarms on {len(alarm_days)} day(s), first {alarm_days[0]}: "
+                            + ", ".join(f"{day} {column}" for day, column in alarms[:10]))  # fmt: skip
+    return dg.MaterializeResult(
+        metadata={
+            "report_rows": len(rows),
+            "days": len({row.report_date for row in rows}),
+            "alarm_days": json.dumps(alarm_days),
+            "newest_alarm": alarm_days[-1] if alarm_days else "",
+        }
+    )
+
+
+@dg.asset_sensor(
+    asset_key=DRIFT_REPORTS,
+    job_name=TRAINING_JOB,
+    name="drift_alarm",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="launches the training job when a drift report raises a new alarm",
+)
+def drift_alarm(
+    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
+) -> dg.SensorResult | dg.SkipReason:
+    from ml.drift import REFERENCE_DAYS
+
+    materialization = asset_event.asset_materialization
+    newest = materialization.metadata.get("newest_alarm") if materialization else None
+    newest = newest.value if newest is not None else ""
+    if not newest:
+        return dg.SkipReason("the newest drift report raised no alarm")
+    last = context.cursor
+    # one retraining per drift: later alarms within a reference window of it are the same drift
+    if last and dt.date.fromisoformat(newest) < dt.date.fromisoformat(last) + dt.timedelta(
+        days=REFERENCE_DAYS
+    ):
+        return dg.SkipReason(f"alarm on {newest}: training already launched for the alarm on {last}")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"drift-{newest}", tags={"emporium/trigger": f"drift {newest}"})],
+        cursor=newest,
+    )
+
+
+@dg.asset(
+    key=PREDICTION_LOG,
+    group_name="ml",
+    pool=WAREHOUSE_POOL,
+    description="the prediction API's append-only log (EMPORIUM_PREDICTION_LOG), new rows appended",
+)
+def prediction_log(emporium: EmporiumResource) -> dg.MaterializeResult:
+    from orchestration.prediction_log import load_prediction_log
+
+    added, total = load_prediction_log(emporium.settings())
+    return dg.MaterializeResult(metadata={"rows_added": added, "rows": total})
+
+
+@dg.asset(
+    key=VERSION_REPORT,
+    group_name="ml",
+    deps=[PREDICTION_LOG],
+    pool=WAREHOUSE_POOL,
+    description="model versions compared on live traffic: predictions, scores, latency, shadow gaps",
+)
+def prediction_version_report(emporium: EmporiumResource) -> dg.MaterializeResult:
+    from orchestration.prediction_log import write_version_report
+
+    report = write_version_report(emporium.settings())
+    return dg.MaterializeResult(
+        metadata={
+            "versions": dg.MetadataValue.md(
+                report.to_markdown(index=False) if len(report) else "no predictions"
+            )
+        }
+    )
+
+
+PREDICTION_LOG_ASSETS = dg.AssetSelection.assets(PREDICTION_LOG, VERSION_REPORT)
+prediction_log_job = dg.define_asset_job(
+    "prediction_log",
+    selection=PREDICTION_LOG_ASSETS,
+    description="the prediction API's log into the warehouse",
+)
+prediction_log_hourly = dg.ScheduleDefinition(
+    name="prediction_log_hourly",
+    job=prediction_log_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+MONITORING_ASSETS = [drift_reports, prediction_log, prediction_version_report]
