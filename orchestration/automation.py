@@ -8,7 +8,7 @@
   of the customers in a rejected customers file were held meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
-Both target the warehouse: every asset but the generator's and the prediction log's.
+Both target the warehouse: every asset but the generator's, the models' training and the prediction log's.
 """
 
 import datetime as dt
@@ -18,12 +18,14 @@ import json
 import dagster as dg
 
 from orchestration.ingest import read_ledger
+from orchestration.ml import TRAINING
 from orchestration.monitoring import PREDICTION_LOG_ASSETS
 from orchestration.partitions import LANDING_DAY, contiguous_ranges, landing_days, range_tags
 from orchestration.resources import EmporiumResource
 
-# the prediction API's log is loaded by a job of its own (orchestration/monitoring.py), not per landing day
-WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - PREDICTION_LOG_ASSETS
+# training (orchestration/ml.py) and loading the prediction API's log (orchestration/monitoring.py) are jobs
+# of their own: never on a landing day's run
+WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING - PREDICTION_LOG_ASSETS
 SENSOR_INTERVAL_SECONDS = 30
 TRIGGER_TAG = "emporium/trigger"
 

@@ -61,6 +61,8 @@ def run_main_job(args: argparse.Namespace) -> int:
     if not outcome.success:
         print("emporium run: the run failed; see the failed steps and checks above", file=sys.stderr)
         return FAILED
+    if not bootstrap_models(settings):
+        return FAILED
     code = print_summary(settings)
     print(f"\nfinished in {time.perf_counter() - started:.1f} s", flush=True)
     rejected = [c for c in outcome.failed_checks if c[1].startswith("files_accepted")]
@@ -75,6 +77,26 @@ def run_main_job(args: argparse.Namespace) -> int:
     return code
 
 
+def bootstrap_models(settings: Settings) -> bool:
+    """With no champion model yet (a fresh clone), train, register, approve and score once: the weekly
+    training job takes over from there. False when a run failed."""
+    from ml.scoring import has_champions
+    from orchestration.runner import score_models, train_models
+
+    if has_champions(settings):
+        return True
+    started = time.perf_counter()
+    print("no champion models yet: training (job ml_training), then scoring", flush=True)
+    for run in (train_models, score_models):
+        outcome = run(settings)
+        print(outcome.render(), flush=True)
+        if not outcome.success:
+            print("emporium run: the ML run failed; see the failed steps above", file=sys.stderr)
+            return False
+    print(f"models trained, approved and scored in {time.perf_counter() - started:.1f} s", flush=True)
+    return True
+
+
 def print_summary(settings: Settings) -> int:
     from orchestration import summary
 
@@ -86,9 +108,14 @@ def print_summary(settings: Settings) -> int:
 def run_purge(args: argparse.Namespace) -> int:
     from emporium.dbt import DbtError
     from emporium.governance import purge_customer
+    from ml.online_store import purge_customer as purge_online
+    from serving.prediction_log import erase_customer as purge_prediction_log
 
+    settings = load_settings()
     try:
-        purge_customer(load_settings(), args.customer_id)
+        purge_customer(settings, args.customer_id)
+        purge_online(settings.ml.online_store_path, args.customer_id)
+        purge_prediction_log(settings.serving.prediction_log_path, args.customer_id)
     except (DbtError, ValueError) as error:
         print(f"emporium purge: {error}", file=sys.stderr)
         return FAILED

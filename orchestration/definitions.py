@@ -4,7 +4,8 @@
                               # off, one writer): plain `dagster dev` would start without it
 
 ingest (landing files, raw load) -> warehouse (dbt: seeds, bronze, silver, snapshots, gold + ml) with
-quality (Great Expectations gates between the layers) -> later: ml, serving, dashboards.
+quality (Great Expectations gates between the layers) -> ml (batch scoring with the graph; training as the
+job ml_training on its own schedule) -> later: serving, dashboards.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import dagster as dg
 from orchestration.automation import daily_newest_partition, landing_files
 from orchestration.ingest import INGEST_ASSETS
 from orchestration.instance import configure_process
-from orchestration.monitoring import MONITORING_ASSETS, prediction_log_hourly, prediction_log_job
+from orchestration.ml import ML_ASSETS, training_job, training_schedule
+from orchestration.monitoring import MONITORING_ASSETS, drift_alarm, prediction_log_hourly, prediction_log_job
 from orchestration.quality import GATES
 from orchestration.resources import EmporiumResource, dbt_resource
 from orchestration.warehouse import DBT_ASSETS
@@ -23,11 +25,11 @@ from orchestration.warehouse import DBT_ASSETS
 def build_definitions(overrides: dict[str, str] | None = None) -> dg.Definitions:
     """The definitions, with settings from the environment, `overrides` winning (tests use a scratch folder)."""
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, *DBT_ASSETS, *MONITORING_ASSETS],
-        jobs=[prediction_log_job],
+        assets=[*INGEST_ASSETS, *DBT_ASSETS, *ML_ASSETS, *MONITORING_ASSETS],
         asset_checks=[*GATES],
-        sensors=[landing_files],
-        schedules=[daily_newest_partition, prediction_log_hourly],
+        jobs=[training_job, prediction_log_job],
+        sensors=[landing_files, drift_alarm],
+        schedules=[daily_newest_partition, training_schedule, prediction_log_hourly],
         resources={"emporium": EmporiumResource(overrides=overrides or {}), "dbt": dbt_resource()},
         executor=dg.in_process_executor,  # one step at a time: DuckDB has one writer
     )

@@ -18,13 +18,13 @@ import json
 import dagster as dg
 
 from orchestration.instance import WAREHOUSE_POOL
+from orchestration.ml import TRAINING_JOB
 from orchestration.partitions import days_in, window
 from orchestration.resources import EmporiumResource
 
 DRIFT_REPORTS = dg.AssetKey(["ml", "drift_reports"])
 PREDICTION_LOG = dg.AssetKey(["ml", "prediction_log"])
 VERSION_REPORT = dg.AssetKey(["ml", "prediction_version_report"])
-TRAINING_JOB = "ml_training"  # orchestration/ml.py
 DRIFT_INPUTS = [
     dg.AssetKey(["gold", "fct_sessions"]),
     dg.AssetKey(["gold", "fct_orders"]),

@@ -78,12 +78,32 @@ def materialize_warehouse(
     return _execute(settings, definitions, None, None if window is None else window, tags=tags)
 
 
+def train_models(settings: Settings) -> RunOutcome:
+    """One run of the training job's assets (orchestration/ml.py): train, register, approve both models."""
+    from orchestration.definitions import build_definitions
+    from orchestration.ml import TRAINING
+
+    return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=TRAINING)
+
+
+def score_models(settings: Settings) -> RunOutcome:
+    """One run of batch scoring and the dbt models over its tables (gold_after_python)."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.ml import CHURN_PREDICTIONS, RECOMMENDATIONS
+
+    selection = dg.AssetSelection.assets(CHURN_PREDICTIONS, RECOMMENDATIONS).downstream()
+    return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=selection)
+
+
 def _execute(
     settings: Settings,
     definitions: Any,
     groups: list[str] | None,
     window: tuple[dt.date, dt.date] | None,
     *,
+    selection: Any = None,
     tags: dict[str, str] | None = None,
     run_config: dict[str, Any] | None = None,
 ) -> RunOutcome:
@@ -97,7 +117,8 @@ def _execute(
             f"run {run_id} had died (its process is gone): marked failed, its warehouse slot freed",
             flush=True,
         )
-    selection = dg.AssetSelection.groups(*groups) if groups else WAREHOUSE
+    if selection is None:
+        selection = dg.AssetSelection.groups(*groups) if groups else WAREHOUSE
     graph = definitions.resolve_asset_graph()
     keys = sorted(selection.resolve(graph))
     job = definitions.resolve_implicit_global_asset_job_def()

@@ -1,0 +1,35 @@
+{{ config(tags=['python_inputs']) }}
+-- Churn risk for analysts. Grain: one row per current customer the champion churn model scored (ml.churn_
+-- predictions, written by batch scoring after the warehouse build; empty until a champion exists). The
+-- probability is calibrated: the share of a band's customers expected to place no order in the next 60
+-- days. No PII.
+with churn_predictions as (
+    select * from {{ source('python_outputs', 'churn_predictions') }}
+),
+
+dim_customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+final as (
+    select
+        churn_predictions.customer_id,
+        churn_predictions.as_of_date,
+        dim_customers.country_code,
+        dim_customers.loyalty_tier,
+        cast(churn_predictions.churn_probability as double precision) as churn_probability,
+        cast(case
+            when churn_predictions.churn_probability >= 0.7 then 'high'
+            when churn_predictions.churn_probability >= 0.4 then 'medium'
+            else 'low'
+        end as varchar) as risk_band,
+        churn_predictions.model_name,
+        churn_predictions.model_version,
+        churn_predictions.scored_at
+    from churn_predictions
+    inner join dim_customers
+        on churn_predictions.customer_id = dim_customers.customer_id and dim_customers.is_current
+    where not {{ is_erased('churn_predictions.customer_id') }}
+)
+
+select * from final
