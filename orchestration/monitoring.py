@@ -2,10 +2,10 @@
 
 - `ml/drift_reports` (in the daily graph, after gold): ml/drift.py's reports of the run's landing days into
   ml.drift_reports; cheap (a few aggregate queries), so every landing day gets its report.
-- `drift_alarm` (sensor): when a materialisation of ml/drift_reports reports an alarm on a day later than
-  the last one that retrained (and at least a reference window after it), it launches the training job,
-  which goes through the registry's approval step. Reads the materialisation's metadata, never the
-  warehouse (the daily run may hold the writer's lock).
+- `drift_alarm` (sensor): when a new materialisation of ml/drift_reports reports an alarm at least a
+  reference window (28 days) after the alarm it last retrained for, it launches the training job, which
+  goes through the registry's approval step. Reads the materialisation's metadata, never the warehouse
+  (the daily run may hold the writer's lock).
 - `ml/prediction_log`, `ml/prediction_version_report` (job `prediction_log`, hourly): the service's
   append-only log (serving/prediction_log.py) copied into ml.prediction_log, new rows only, and a comparison
   of the model versions on live traffic (per version and role: predictions, mean score, latency; for
@@ -60,32 +60,36 @@ def drift_reports(context: dg.AssetExecutionContext, emporium: EmporiumResource)
     )
 
 
-@dg.asset_sensor(
-    asset_key=DRIFT_REPORTS,
-    job_name=TRAINING_JOB,
+@dg.sensor(
     name="drift_alarm",
+    job_name=TRAINING_JOB,
+    minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="launches the training job when a drift report raises a new alarm",
 )
-def drift_alarm(
-    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
-) -> dg.SensorResult | dg.SkipReason:
+def drift_alarm(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     from ml.drift import REFERENCE_DAYS
 
-    materialization = asset_event.asset_materialization
-    newest = materialization.metadata.get("newest_alarm") if materialization else None
+    event = context.instance.get_latest_materialization_event(DRIFT_REPORTS)
+    seen = json.loads(context.cursor) if context.cursor else {"storage_id": 0, "trained_for": ""}
+    if event is None or event.storage_id <= seen["storage_id"]:
+        return dg.SkipReason("no new drift report")
+    seen["storage_id"] = event.storage_id
+    newest = event.asset_materialization.metadata.get("newest_alarm")
     newest = newest.value if newest is not None else ""
-    if not newest:
-        return dg.SkipReason("the newest drift report raised no alarm")
-    last = context.cursor
-    # one retraining per drift: later alarms within a reference window of it are the same drift
-    if last and dt.date.fromisoformat(newest) < dt.date.fromisoformat(last) + dt.timedelta(
-        days=REFERENCE_DAYS
+    last = seen["trained_for"]
+    # one retraining per drift: later alarms within a reference window of the one trained for are the same
+    if not newest or (
+        last and dt.date.fromisoformat(newest) < dt.date.fromisoformat(last) + dt.timedelta(REFERENCE_DAYS)
     ):
-        return dg.SkipReason(f"alarm on {newest}: training already launched for the alarm on {last}")
+        reason = "no alarm" if not newest else f"alarm on {newest}: already retrained for the alarm on {last}"
+        return dg.SensorResult(skip_reason=reason, cursor=json.dumps(seen))
+    seen["trained_for"] = newest
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"drift-{newest}", tags={"emporium/trigger": f"drift {newest}"})],
-        cursor=newest,
+        run_requests=[
+            dg.RunRequest(run_key=f"drift-{newest}", tags={"emporium/trigger": f"drift alarm {newest}"})
+        ],
+        cursor=json.dumps(seen),
     )
 
 

@@ -77,6 +77,7 @@ class Health(BaseModel):
     champion: str | None
     challenger: str | None
     features_as_of: str | None
+    store_written_at: str | None
     canary_share: float
     last_error: str | None
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             champion=current.champion and current.champion.version,
             challenger=current.challenger and current.challenger.version,
             features_as_of=current.store and current.store.features_as_of,
+            store_written_at=current.store and current.store.written_at,
             canary_share=settings.serving.canary_share,
             last_error=deployer.last_error,
         )

@@ -48,6 +48,7 @@ class StoreSnapshot:
     features: pd.DataFrame
     no_history: frozenset[int]  # customers without an order or a session yet: the cold-start answer
     features_as_of: str | None
+    written_at: str | None  # when batch scoring wrote the store
     base_churn_rate: float
 
     @classmethod
@@ -62,6 +63,7 @@ class StoreSnapshot:
             features=features,
             no_history=frozenset(int(c) for c in features.index[quiet]),
             features_as_of=None if meta.get("features_as_of") is None else str(meta["features_as_of"]),
+            written_at=meta.get("written_at"),
             base_churn_rate=float(meta["base_churn_rate"]),
         )
 
