@@ -22,11 +22,11 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import BackgroundTasks, Body, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from ml.features import CHURN_CATEGORICAL, CHURN_KEYS, CHURN_NUMERIC, churn_frame
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from emporium.config import Settings, load_settings
+from ml.features import CHURN_CATEGORICAL, CHURN_KEYS, CHURN_NUMERIC, churn_frame
 from serving.auth import require_api_key
 from serving.deployment import Deployer, Deployment, LoadedModel, in_canary
 from serving.middleware import BodySizeLimit, Metrics, Observe

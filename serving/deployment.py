@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from emporium.config import Settings
 from ml.features import CHURN_FEATURES
 from ml.online_store import OnlineStore
 from ml.registry import CHALLENGER, CHAMPION, alias_versions, load_model
-
-from emporium.config import Settings
 
 log = logging.getLogger("emporium.serving")
 
