@@ -251,6 +251,21 @@ def test_the_prediction_log_is_append_only_and_loaded_by_its_dagster_job(server:
     assert isinstance(result, dg.ExecuteInProcessResult)
 
 
+def test_the_purge_blanks_a_customer_in_the_log_and_keeps_it_append_only(server: Server) -> None:
+    from serving.prediction_log import erase_customer
+
+    customer = log_rows(server, "customer_id is not null")[0]["customer_id"]
+    before = len(log_rows(server, "customer_id = ?", (customer,)))
+    assert erase_customer(server.settings.serving.prediction_log_path, customer) == before > 0
+    assert not log_rows(server, "customer_id = ?", (customer,))
+    connection = sqlite3.connect(server.settings.serving.prediction_log_path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            connection.execute("update predictions set score = 0")
+    finally:
+        connection.close()
+
+
 def hammer(server: Server, customers: list[int], stop: threading.Event, answers: list) -> None:
     """GET churn round the customers until `stop`; every answer (or error) is kept."""
     with server.client() as client:
