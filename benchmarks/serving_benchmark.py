@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import socket
@@ -117,10 +116,11 @@ def lookups(url: str, customers: list[int], repeat: int) -> dict[str, float]:
 def payloads(store: OnlineStore, n: int) -> tuple[list[int], list[dict], list[dict]]:
     """(customers, our bodies, MLflow bodies): the same features, one customer each."""
     features = store.features()
-    active = features[features["days_since_last_order"].notna()].head(n)
+    # customers with every feature present: MLflow's schema enforcement takes no nulls in a number column
+    active = features.dropna(subset=list(CHURN_FEATURES)).head(n)
     ours, theirs = [], []
     for _, row in active.iterrows():
-        values = [None if isinstance(v, float) and math.isnan(v) else v for v in row[list(CHURN_FEATURES)]]
+        values = [v.item() if hasattr(v, "item") else v for v in row[list(CHURN_FEATURES)]]
         ours.append(dict(zip(CHURN_FEATURES, values, strict=True)))
         theirs.append({"dataframe_split": {"columns": list(CHURN_FEATURES), "data": [values]}})
     return active["customer_id"].tolist(), ours, theirs

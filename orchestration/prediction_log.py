@@ -78,6 +78,15 @@ def version_report(log: pd.DataFrame) -> pd.DataFrame:
     return report[list(REPORT_TYPES)]
 
 
+def _plain(value: Any) -> Any:
+    """A value the database drivers bind: None for NaN/NaT, Python scalars for numpy and pandas ones."""
+    if pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value.item() if hasattr(value, "item") else value
+
+
 def write_version_report(settings: Settings) -> pd.DataFrame:
     """Rebuild ml.prediction_version_report from ml.prediction_log; returns the report."""
     engine = engine_for(settings)
@@ -89,6 +98,6 @@ def write_version_report(settings: Settings) -> pd.DataFrame:
         report = version_report(pd.DataFrame(rows, columns=names))
         _create(engine, connection, REPORT_TABLE, REPORT_TYPES)
         engine.query(connection, f"delete from {REPORT_TABLE}")
-        values = [tuple(None if pd.isna(v) else v for v in row) for row in report.itertuples(index=False)]
+        values = [tuple(map(_plain, row)) for row in report.itertuples(index=False)]
         _insert(engine, connection, REPORT_TABLE, list(REPORT_TYPES), values)
     return report

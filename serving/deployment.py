@@ -117,7 +117,7 @@ class Deployer:
         if stamp is not None and (store is None or store.stamp != stamp):
             store = StoreSnapshot.read(self.settings.ml.online_store_path, stamp)
         name = self.settings.ml.churn_model
-        versions = alias_versions(self.settings, name)
+        versions = alias_versions(self.settings, name) if self._registry_exists() else {}
         loaded = {m.version: m for m in (current.champion, current.challenger) if m is not None}
 
         def model_for(alias: str) -> LoadedModel | None:
@@ -140,6 +140,12 @@ class Deployer:
             new.store and new.store.features_as_of,
         )  # fmt: skip
         return True
+
+    def _registry_exists(self) -> bool:
+        """False for a local store that was never written: the service only reads the registry, and asking
+        MLflow would create (and migrate) an empty one."""
+        uri = self.settings.ml.tracking_uri
+        return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._watch, name="deployment-watcher", daemon=True)
