@@ -11,8 +11,6 @@
 The planted truth (raw_truth, _truth/) is compared here, in the application, never inside ml/.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from typing import Any
 
