@@ -66,7 +66,7 @@ def build_pipeline(features: Sequence[str] = CHURN_FEATURES, **params: Any) -> P
         + ([("categorical", OneHotEncoder(handle_unknown="ignore"), categorical)] if categorical else []),
         verbose_feature_names_out=False,
     )
-    trees = HistGradientBoostingClassifier(max_iter=200, early_stopping=False, random_state=0, **params)
+    trees = HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=0, **params)
     return Pipeline(
         [("preprocess", preprocess), ("model", CalibratedClassifierCV(trees, method="isotonic", cv=3))]
     )

@@ -2,7 +2,7 @@
 ml.recommendations) and the online store (online_store.py).
 
     scores = score_current(settings, connection)   # None when a model has no champion yet
-    write_predictions(connection, scores)          # replaces both tables, one transaction
+    write_predictions(settings, connection, frames) # replaces both tables, one transaction
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from emporium.config import Settings
-from emporium.engine import engine_of, fetch_all
+from emporium.engine import engine_for, fetch_all
 from ml import registry
 from ml.features import CHURN_FEATURES, TRAINING_MART, current_as_of, get_features
 from ml.online_store import OnlineSnapshot
@@ -130,9 +130,9 @@ def empty_scores() -> dict[str, pd.DataFrame]:
     return {table: pd.DataFrame(columns=[c for c, _ in columns]) for table, columns in TABLES.items()}
 
 
-def write_predictions(connection: Any, frames: dict[str, pd.DataFrame]) -> None:
+def write_predictions(settings: Settings, connection: Any, frames: dict[str, pd.DataFrame]) -> None:
     """Replace each table of TABLES with its frame, in one transaction on `connection` (a writable one)."""
-    engine = engine_of(connection)
+    engine = engine_for(settings)
     engine.begin(connection)
     engine.query(connection, "create schema if not exists ml")
     for table, columns in TABLES.items():

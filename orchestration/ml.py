@@ -187,7 +187,7 @@ def batch_scoring(context: dg.AssetExecutionContext, emporium: EmporiumResource)
     frames = empty_scores() if scores is None else {
         "ml.churn_predictions": scores.churn, "ml.recommendations": scores.recommendations}  # fmt: skip
     with connect(settings, read_only=False) as connection:
-        write_predictions(connection, frames)
+        write_predictions(settings, connection, frames)
         ((customers, predicted, distinct),) = fetch_all(
             connection,
             "select (select count(*) from ml.fv_customer_churn_current), count(*), count(distinct customer_id)"

@@ -1,4 +1,4 @@
-{{ config(tags=['python_inputs']) }}
+{{ config(tags=['python_inputs'], contract={'enforced': true}) }}
 -- Churn risk for analysts. Grain: one row per current customer the champion churn model scored (ml.churn_
 -- predictions, written by batch scoring after the warehouse build; empty until a champion exists). The
 -- probability is calibrated: the share of a band's customers expected to place no order in the next 60
@@ -13,19 +13,19 @@ dim_customers as (
 
 final as (
     select
-        churn_predictions.customer_id,
-        churn_predictions.as_of_date,
-        dim_customers.country_code,
-        dim_customers.loyalty_tier,
-        cast(churn_predictions.churn_probability as double precision) as churn_probability,
+        cast(churn_predictions.customer_id as bigint) as customer_id,
+        cast(churn_predictions.as_of_date as date) as as_of_date,
+        cast(dim_customers.country_code as varchar) as country_code,
+        cast(dim_customers.loyalty_tier as varchar) as loyalty_tier,
+        cast(churn_predictions.churn_probability as decimal(9, 6)) as churn_probability,
         cast(case
             when churn_predictions.churn_probability >= 0.7 then 'high'
             when churn_predictions.churn_probability >= 0.4 then 'medium'
             else 'low'
         end as varchar) as risk_band,
-        churn_predictions.model_name,
-        churn_predictions.model_version,
-        churn_predictions.scored_at
+        cast(churn_predictions.model_name as varchar) as model_name,
+        cast(churn_predictions.model_version as varchar) as model_version,
+        cast(churn_predictions.scored_at as timestamp) as scored_at
     from churn_predictions
     inner join dim_customers
         on churn_predictions.customer_id = dim_customers.customer_id and dim_customers.is_current

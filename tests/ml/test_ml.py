@@ -235,3 +235,12 @@ def test_training_is_its_own_job_never_a_warehouse_build() -> None:
     assert CHURN_PREDICTIONS in warehouse
     assert defs.resolve_job_def(TRAINING_JOB) is not None
     assert defs.resolve_schedule_def("ml_training_weekly").job_name == TRAINING_JOB
+
+
+def test_the_feature_columns_are_declared_once(ml_world: Settings) -> None:
+    """The marts' columns are ml.features' names: the keys, CHURN_FEATURES in order, the label."""
+    with connect(ml_world) as connection:
+        mart = fetch_frame(connection, "select * from ml.fm_customer_churn_features limit 0")
+        view = fetch_frame(connection, "select * from ml.fv_customer_churn_current limit 0")
+    assert list(mart.columns) == [*CHURN_KEYS, *CHURN_FEATURES, CHURN_LABEL]
+    assert list(view.columns) == [*CHURN_KEYS, *CHURN_FEATURES]
