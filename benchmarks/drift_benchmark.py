@@ -5,8 +5,9 @@
 Reads ml.drift_reports as the main job wrote it (`make run`: SF 0.1, drift on 2025-08-08) and the truth's
 drift day (_truth/drift.json; the monitor itself never reads _truth/), and writes
 benchmarks/results/drift.md: per column and window the false alarms (alarms before the drift day), the
-detection delay (days from the drift day to the first alarm on or after it) and the alarms in the four
-weeks from the drift day. Goal: the first alarm within one day of the drift day, none before it.
+detection delay (days from the drift day to the first alarm on or after it), the alarms in the four
+weeks from the drift day, and the false alarms after it: alarms whose reference window lies wholly after
+the drift day (Black Friday and December fall there: event swings). Goal: the first alarm within one day of the drift day, none before it.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ def main() -> int:
     with connect(settings) as connection:
         rows = fetch_all(
             connection,
-            "select column_name, window_days, report_date, alarm, effect_name, threshold, alpha"
+            "select column_name, window_days, report_date, alarm, effect_name, threshold, reference_from"
             " from ml.drift_reports order by column_name, window_days, report_date",
         )
     series: dict[tuple[str, int], list[tuple]] = {}
-    for column, window, day, alarm, effect, threshold, alpha in rows:
-        series.setdefault((column, window), []).append((day, alarm, effect, threshold, alpha))
+    for column, window, day, alarm, effect, threshold, reference_from in rows:
+        series.setdefault((column, window), []).append((day, alarm, effect, threshold, reference_from))
     days = sorted({row[2] for row in rows})
     lines = [
         "# Drift monitor against the planted drift",
@@ -44,8 +45,8 @@ def main() -> int:
         f"planted drift day {drift_day} (_truth/drift.json). Alarm: chi-square p < alpha and effect >= threshold.",
         "",
         "| column | window (days) | effect (threshold) | false alarms (before the drift day) | detection delay (days) "
-        "| alarms in the 28 days from the drift day |",
-        "|---|---|---|---|---|---|",
+        "| alarms in the 28 days from the drift day | false alarms after (reference wholly after the drift day) |",
+        "|---|---|---|---|---|---|---|",
     ]
     first_alarms = []
     false_alarms = 0
@@ -53,13 +54,14 @@ def main() -> int:
         before = sum(1 for day, alarm, *_ in points if alarm and day < drift_day)
         after = [day for day, alarm, *_ in points if alarm and day >= drift_day]
         soon = sum(1 for day in after if day < drift_day + dt.timedelta(days=28))
+        later = sum(1 for day, alarm, *_, reference_from in points if alarm and reference_from >= drift_day)
         delay = (after[0] - drift_day).days if after else None
         false_alarms += before
         if after:
             first_alarms.append(after[0])
         effect, threshold = points[0][2], points[0][3]
         lines.append(f"| {column} | {window} | {effect} (>= {threshold}) | {before} | "
-                     f"{'none' if delay is None else delay} | {soon} |")  # fmt: skip
+                     f"{'none' if delay is None else delay} | {soon} | {later} |")  # fmt: skip
     first = min(first_alarms) if first_alarms else None
     met = first is not None and (first - drift_day).days <= 1 and false_alarms == 0
     lines += [
