@@ -7,7 +7,8 @@ drift day (_truth/drift.json; the monitor itself never reads _truth/), and write
 benchmarks/results/drift.md: per column and window the false alarms (alarms before the drift day), the
 detection delay (days from the drift day to the first alarm on or after it), the alarms in the four
 weeks from the drift day, and the false alarms after it: alarms whose reference window lies wholly after
-the drift day (Black Friday and December fall there: event swings). Goal: the first alarm within one day of the drift day, none before it.
+the drift day (Black Friday and December fall there: event swings). Goal: the first alarm within one
+day of the drift day, none before it.
 """
 
 from __future__ import annotations
