@@ -146,3 +146,4 @@ def write_predictions(settings: Settings, connection: Any, frames: dict[str, pd.
             path = Path(folder) / "rows.csv"
             frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, na_rep="")
             engine.load_csv(connection, table, names, path)
+    connection.commit()  # readers through a cursor (a second connection on DuckDB) see the new tables

@@ -49,3 +49,21 @@ def test_share_columns_alarm_after_the_planted_drift_and_not_before(
     # the small world's daily noise hides the device shift until the four-week window fills
     soon = {row[1] for row in alarms if row[0] - drift_day <= dt.timedelta(days=28)}
     assert soon == set(SHARE_COLUMNS)
+
+
+def test_an_alarm_launches_the_training_job_once_per_drift(tiny_warehouse: Settings) -> None:
+    """The sensor reads the newest ml/drift_reports materialisation of the tiny world's run."""
+    import dagster as dg
+
+    from orchestration.instance import get_instance
+    from orchestration.monitoring import drift_alarm
+
+    instance = get_instance(tiny_warehouse)
+    event = instance.get_latest_materialization_event(dg.AssetKey(["ml", "drift_reports"]))
+    newest = event.asset_materialization.metadata["newest_alarm"].value
+    assert newest >= "2025-03-01"
+    result = drift_alarm(dg.build_sensor_context(instance=instance))
+    assert drift_alarm.job_name == "ml_training"
+    assert [r.run_key for r in result.run_requests] == [f"drift-{newest}"]
+    again = drift_alarm(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+    assert isinstance(again, dg.SkipReason), "the same report launched training twice"
