@@ -70,12 +70,12 @@ def drift_reports(context: dg.AssetExecutionContext, emporium: EmporiumResource)
 def drift_alarm(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     from ml.drift import REFERENCE_DAYS
 
-    event = context.instance.get_latest_materialization_event(DRIFT_REPORTS)
+    records = context.instance.fetch_materializations(DRIFT_REPORTS, limit=1).records
     seen = json.loads(context.cursor) if context.cursor else {"storage_id": 0, "trained_for": ""}
-    if event is None or event.storage_id <= seen["storage_id"]:
+    if not records or records[0].storage_id <= seen["storage_id"]:
         return dg.SkipReason("no new drift report")
-    seen["storage_id"] = event.storage_id
-    newest = event.asset_materialization.metadata.get("newest_alarm")
+    seen["storage_id"] = records[0].storage_id
+    newest = records[0].asset_materialization.metadata.get("newest_alarm")
     newest = newest.value if newest is not None else ""
     last = seen["trained_for"]
     # one retraining per drift: later alarms within a reference window of the one trained for are the same
