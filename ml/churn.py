@@ -129,14 +129,20 @@ def leakage_failures(result_features: Sequence[str], train: pd.DataFrame, valid:
 
 
 def train_churn(
-    rows: pd.DataFrame, features: Sequence[str] = CHURN_FEATURES, *, importance_repeats: int = 3
+    rows: pd.DataFrame,
+    features: Sequence[str] = CHURN_FEATURES,
+    *,
+    importance_repeats: int = 3,
+    params: dict[str, Any] | None = None,
 ) -> ChurnResult:
-    """Search, fit and evaluate on the newest labelled as-of date. `rows` as features.training_rows."""
+    """Search (unless `params` are given), fit and evaluate on the newest labelled as-of date. `rows` as
+    features.training_rows."""
     features = tuple(features)
     train, valid = split_by_time(rows)
     if train[CHURN_LABEL].nunique() < 2 or valid[CHURN_LABEL].nunique() < 2:
         raise ValueError("churn training needs both labels among the training and the holdout rows")
-    params, _ = search(train, features)
+    if params is None:
+        params, _ = search(train, features)
     model = build_pipeline(features, **params).fit(train[list(features)], train[CHURN_LABEL])
     score = model.predict_proba(valid[list(features)])[:, 1]
     y = valid[CHURN_LABEL].to_numpy()
