@@ -135,7 +135,10 @@ def _churn_champion_auc(settings: Settings, rows: pd.DataFrame, result: ChurnRes
         return None
     champion = registry.load_model(settings, settings.ml.churn_model, flavor="sklearn")
     holdout = rows[rows["as_of_date"].isin(result.validation_dates)]
-    score = champion.predict_proba(holdout[list(champion.feature_names_in_)])[:, 1]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):  # see ml/churn.py
+        score = champion.predict_proba(holdout[list(champion.feature_names_in_)])[:, 1]
     return float(roc_auc_score(holdout[CHURN_LABEL], score))
 
 
