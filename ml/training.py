@@ -29,7 +29,12 @@ from ml.features import (
 from ml.recommend import NEIGHBOURS, ItemItemModel, fit_item_item, recall_and_ndcg, to_ranking
 
 Truth = Callable[[pd.DataFrame], dict[str, float]]
-EVALUATION_WINDOW_DAYS = 30  # the recommender is judged on the purchases of the last 30 days
+EVALUATION_WINDOW_DAYS = 30
+# scikit-learn classes skops (MLflow's sklearn format) must be told to trust in a file we wrote ourselves
+TRUSTED_TYPES = [
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]  # the recommender is judged on the purchases of the last 30 days
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ def train_churn_model(
             input_example=example,
             pyfunc_predict_fn="predict_proba",
             pip_requirements=_requirements(),
+            skops_trusted_types=TRUSTED_TYPES,
             registered_model_name=ml.churn_model,
         )
     version = str(info.registered_model_version)
