@@ -25,6 +25,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
+from threadpoolctl import threadpool_limits
 
 from ml.features import CHURN_CATEGORICAL, CHURN_FEATURES, CHURN_KEYS, CHURN_LABEL, CHURN_NUMERIC
 
@@ -129,14 +130,27 @@ def leakage_failures(result_features: Sequence[str], train: pd.DataFrame, valid:
 
 
 def train_churn(
-    rows: pd.DataFrame, features: Sequence[str] = CHURN_FEATURES, *, importance_repeats: int = 3
+    rows: pd.DataFrame,
+    features: Sequence[str] = CHURN_FEATURES,
+    *,
+    importance_repeats: int = 3,
+    params: dict[str, Any] | None = None,
 ) -> ChurnResult:
-    """Search, fit and evaluate on the newest labelled as-of date. `rows` as features.training_rows."""
-    features = tuple(features)
+    """Search (unless `params` are given), fit and evaluate on the newest labelled as-of date. `rows` as
+    features.training_rows."""
+    # one OpenMP thread: the trees' threads spin-wait for each other and crawl when the cores are shared
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _train(rows, tuple(features), importance_repeats, params)
+
+
+def _train(
+    rows: pd.DataFrame, features: tuple[str, ...], importance_repeats: int, params: dict[str, Any] | None
+) -> ChurnResult:
     train, valid = split_by_time(rows)
     if train[CHURN_LABEL].nunique() < 2 or valid[CHURN_LABEL].nunique() < 2:
         raise ValueError("churn training needs both labels among the training and the holdout rows")
-    params, _ = search(train, features)
+    if params is None:
+        params, _ = search(train, features)
     model = build_pipeline(features, **params).fit(train[list(features)], train[CHURN_LABEL])
     score = model.predict_proba(valid[list(features)])[:, 1]
     y = valid[CHURN_LABEL].to_numpy()

@@ -3,8 +3,6 @@ customer id), output the top products. Imports MLflow: only training and model l
 
 from __future__ import annotations
 
-from typing import Any
-
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
@@ -17,9 +15,8 @@ class RecommenderModel(mlflow.pyfunc.PythonModel):
         self.model = model
         self.k = k
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-    ) -> pd.DataFrame:
+    # no type hints on the input: MLflow would derive a second signature from them
+    def predict(self, context, model_input, params=None):
         history = model_input.assign(customer_id=0)[["customer_id", "product_id", "weight"]]
         if history.empty:
             popular = self.model.popular(self.k)

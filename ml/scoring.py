@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from emporium.config import Settings
 from emporium.engine import engine_for, fetch_all
@@ -91,9 +92,10 @@ def score_current(settings: Settings, connection: Any) -> Scores | None:
     as_of = current_as_of(connection)
     features = get_features(connection, "customer", as_of=as_of)
     churn_model = registry.load_model(settings, ml.churn_model, flavor="sklearn")
-    probability = (
-        churn_model.predict_proba(features[list(CHURN_FEATURES)])[:, 1] if len(features) else np.array([])
-    )
+    with threadpool_limits(limits=1, user_api="openmp"):  # see ml/churn.py
+        probability = (
+            churn_model.predict_proba(features[list(CHURN_FEATURES)])[:, 1] if len(features) else np.array([])
+        )
     churn = pd.DataFrame(
         {
             "customer_id": features["customer_id"],

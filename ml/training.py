@@ -29,7 +29,12 @@ from ml.features import (
 from ml.recommend import NEIGHBOURS, ItemItemModel, fit_item_item, recall_and_ndcg, to_ranking
 
 Truth = Callable[[pd.DataFrame], dict[str, float]]
-EVALUATION_WINDOW_DAYS = 30  # the recommender is judged on the purchases of the last 30 days
+EVALUATION_WINDOW_DAYS = 30
+# scikit-learn classes skops (MLflow's sklearn format) must be told to trust in a file we wrote ourselves
+TRUSTED_TYPES = [
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]  # the recommender is judged on the purchases of the last 30 days
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,14 @@ def _log_common(card: str, metrics: dict[str, float], params: dict[str, Any], ta
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)})
     mlflow.set_tags(tags)
     mlflow.log_text(card, "model_card.md")
+
+
+def _requirements() -> list[str]:
+    """The model's pip requirements, stated rather than inferred: MLflow's inference loads the model in a
+    fresh Python process to see what it imports (tens of seconds here, minutes on busy cores)."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("mlflow", "scikit-learn", "pandas", "numpy", "scipy")]
 
 
 def _card(title: str, sections: dict[str, str]) -> str:
@@ -99,6 +112,8 @@ def train_churn_model(
             signature=infer_signature(example, result.model.predict_proba(example)),
             input_example=example,
             pyfunc_predict_fn="predict_proba",
+            pip_requirements=_requirements(),
+            skops_trusted_types=TRUSTED_TYPES,
             registered_model_name=ml.churn_model,
         )
     version = str(info.registered_model_version)
@@ -126,7 +141,10 @@ def _churn_champion_auc(settings: Settings, rows: pd.DataFrame, result: ChurnRes
         return None
     champion = registry.load_model(settings, settings.ml.churn_model, flavor="sklearn")
     holdout = rows[rows["as_of_date"].isin(result.validation_dates)]
-    score = champion.predict_proba(holdout[list(champion.feature_names_in_)])[:, 1]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):  # see ml/churn.py
+        score = champion.predict_proba(holdout[list(champion.feature_names_in_)])[:, 1]
     return float(roc_auc_score(holdout[CHURN_LABEL], score))
 
 
@@ -278,6 +296,7 @@ def train_recommender_model(
             python_model=python_model,
             signature=infer_signature(example, python_model.predict(None, example)),
             input_example=example,
+            pip_requirements=_requirements(),
             registered_model_name=ml.recommender_model,
         )
     version = str(info.registered_model_version)

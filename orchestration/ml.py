@@ -177,7 +177,7 @@ def ml_training(context: dg.AssetExecutionContext, emporium: EmporiumResource) -
     pool=WAREHOUSE_POOL,
 )
 def batch_scoring(context: dg.AssetExecutionContext, emporium: EmporiumResource) -> Iterator[Any]:
-    from emporium.engine import connect, fetch_all
+    from emporium.engine import connect, engine_for
     from ml.online_store import write_online_store
     from ml.scoring import empty_scores, score_current, write_predictions
 
@@ -188,7 +188,8 @@ def batch_scoring(context: dg.AssetExecutionContext, emporium: EmporiumResource)
         "ml.churn_predictions": scores.churn, "ml.recommendations": scores.recommendations}  # fmt: skip
     with connect(settings, read_only=False) as connection:
         write_predictions(settings, connection, frames)
-        ((customers, predicted, distinct),) = fetch_all(
+        # on the writing connection itself, inside its transaction (a DuckDB cursor would not see the rows)
+        ((customers, predicted, distinct),) = engine_for(settings).query(
             connection,
             "select (select count(*) from ml.fv_customer_churn_current), count(*), count(distinct customer_id)"
             " from ml.churn_predictions",
