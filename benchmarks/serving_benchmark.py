@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/serving_benchmark.py [--requests 2000] [--concurrency 8] [--rounds 2]
 
-Needs the main job's world (`make run`: SF 0.1, a trained champion, the online store). Starts `emporium
+Needs a built world with a trained champion and the online store (`make run`; EMPORIUM_DATA_DIR picks
+another). Starts `emporium
 serve` and `mlflow models serve --env-manager local` (models:/<churn>@champion, MLflow's /invocations) on
 free loopback ports with the same worker count, sends both the same feature payloads (one customer a
 request) from the same number of client threads, alternating rounds so both see the same machine load,
@@ -174,12 +175,18 @@ def main() -> int:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-    write(args, version, rounds, lookup)
+    manifest = json.loads((settings.truth_dir / "manifest.json").read_text())
+    world = (
+        f"scale {manifest['scale']}, {manifest['days']} days, {len(store.features())} customers in the store"
+    )
+    write(args, world, version, rounds, lookup)
     print(RESULTS.read_text())
     return 0
 
 
-def write(args: argparse.Namespace, version: str, rounds: list[dict], lookup: dict[str, float]) -> None:
+def write(
+    args: argparse.Namespace, world: str, version: str, rounds: list[dict], lookup: dict[str, float]
+) -> None:
     def best(server: str, key: str) -> float:
         values = [r[server][key] for r in rounds]
         return max(values) if key == "throughput" else min(values)
@@ -189,8 +196,8 @@ def write(args: argparse.Namespace, version: str, rounds: list[dict], lookup: di
         "# Serving benchmark",
         "",
         f"`benchmarks/serving_benchmark.py`, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-        f"{os.cpu_count()} cores (shared with other jobs), Python {platform.python_version()}. The main job's world "
-        f"(SF 0.1), churn champion version {version}. Both servers on 127.0.0.1 with {args.workers} worker(s); "
+        f"{os.cpu_count()} cores (shared with other jobs), Python {platform.python_version()}. World: {world}; "
+        f"churn champion version {version}. Both servers on 127.0.0.1 with {args.workers} worker(s); "
         f"{args.requests} POSTs per server and round from {args.concurrency} client threads (keep-alive, the same "
         "client process), the same feature payloads (one customer each); rounds alternate between the servers.",
         "",
