@@ -49,7 +49,7 @@ def register_challenger(settings: Settings) -> str:
 
     with connect(settings) as connection:
         rows = training_rows(connection)
-    model = build_pipeline(max_depth=2, max_iter=20).fit(rows[list(CHURN_FEATURES)], rows[CHURN_LABEL])
+    model = build_pipeline(max_depth=2, learning_rate=0.3).fit(rows[list(CHURN_FEATURES)], rows[CHURN_LABEL])
     with mlflow.start_run(experiment_id=registry.experiment_id(settings)):
         info = mlflow.sklearn.log_model(
             model,
