@@ -46,6 +46,7 @@ def register_challenger(settings: Settings) -> str:
     from ml import registry
     from ml.churn import build_pipeline
     from ml.features import CHURN_FEATURES, CHURN_LABEL, training_rows
+    from ml.training import TRUSTED_TYPES
 
     with connect(settings) as connection:
         rows = training_rows(connection)
@@ -56,6 +57,7 @@ def register_challenger(settings: Settings) -> str:
             name="model",
             pyfunc_predict_fn="predict_proba",
             registered_model_name=settings.ml.churn_model,
+            skops_trusted_types=TRUSTED_TYPES,
         )
     version = str(info.registered_model_version)
     decision = registry.Decision(False, "serving tests: a second version to roll out")
