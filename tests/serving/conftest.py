@@ -83,7 +83,9 @@ def served_world(tiny_warehouse: Settings, tmp_path_factory: pytest.TempPathFact
     if registry.alias_versions(settings, name)[registry.CHAMPION] is None:
         # the tiny world's holdout is small: when version 1 misses a promotion check, promote it the
         # documented way (the logged manual override), so there is a champion to serve
-        registry.manual_promote(settings, name, "1", "serving tests need a champion on the tiny world", "tests")
+        registry.manual_promote(
+            settings, name, "1", "serving tests need a champion on the tiny world", "tests"
+        )
     scoring = score_models(settings)
     assert scoring.success, scoring.render()
     assert register_challenger(settings) == "2"
