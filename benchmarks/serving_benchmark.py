@@ -142,7 +142,9 @@ def main() -> int:
     version = store.meta()["models"][settings.ml.churn_model]
     logs = settings.data_dir / "benchmarks"
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **settings_env(settings), "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    bin_dir = str(Path(sys.executable).parent)  # mlflow starts `uvicorn` from PATH
+    env = {**os.environ, **settings_env(settings), "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1",
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
     our_port, mlflow_port = free_port(), free_port()
     serve_env = {**env, "EMPORIUM_API_KEYS": API_KEY, "EMPORIUM_CANARY_SHARE": "0", "EMPORIUM_SHADOW": "false",
                  "EMPORIUM_SERVE_WORKERS": str(args.workers)}  # fmt: skip
