@@ -63,24 +63,26 @@ def run_main_job(args: argparse.Namespace) -> int:
         return FAILED
     code = print_summary(settings)
     print(f"\nfinished in {time.perf_counter() - started:.1f} s", flush=True)
-    rejected = [c for c in outcome.failed_checks if c[1].startswith("files_accepted")]
-    if rejected:
+    if code == FILES_REJECTED:
         print(
-            f"\n!!! {len(rejected)} raw source(s) had landing files REJECTED: they were left out and recorded in"
-            " quality.rejected_files; re-send corrected files and the landing sensor (or `emporium run"
+            "\n!!! landing files were REJECTED: they were left out and recorded in quality.rejected_files, and"
+            " the revenue above waits on them; re-send corrected files and the landing sensor (or `emporium run"
             " --skip-generate --start DAY`) rebuilds those days.",
             file=sys.stderr,
         )
-        return code or FILES_REJECTED
     return code
 
 
 def print_summary(settings: Settings) -> int:
+    """Print the summary; FAILED when gold's revenue is off where no rejected file explains it, FILES_REJECTED
+    while landing files stay rejected (what they hold is not in gold yet), else OK."""
     from orchestration import summary
 
     report = summary.collect(settings)
     print(summary.render(report), flush=True)
-    return FAILED if report.revenue_truth is not None and not report.revenue_matches_truth else OK
+    if report.revenue_mismatch:
+        return FAILED
+    return FILES_REJECTED if report.rejected_files else OK
 
 
 def run_purge(args: argparse.Namespace) -> int:
