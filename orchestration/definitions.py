@@ -3,8 +3,9 @@
     .venv/bin/emporium dev    # dagster dev on 127.0.0.1, after writing DAGSTER_HOME/dagster.yaml (telemetry
                               # off, one writer): plain `dagster dev` would start without it
 
-ingest (landing files, raw load) -> warehouse (dbt: seeds, bronze, silver, snapshots, gold + ml) with
-quality (Great Expectations gates between the layers) -> later: ml, serving, dashboards.
+ingest (landing files, raw load) -> warehouse (dbt: seeds, bronze, silver, snapshots, gold, and the ML
+feature mart in schema ml) with quality (Great Expectations gates between the layers). Each further domain
+(ML training, serving, dashboards) joins here with its own assets and jobs.
 """
 
 from __future__ import annotations
