@@ -29,6 +29,7 @@ class Entity:
     kinds: dict[str, str]  # the non-text columns' kinds
     change_feed: bool = False  # a row is a version of its key's record (the newest updated_at wins)
     optional: tuple[str, ...] = ()  # nullable fields a valid record may leave empty
+    nullable: tuple[str, ...] = ()  # every field a valid record may leave empty (optional ones included)
 
     @property
     def key(self) -> str:
@@ -67,12 +68,15 @@ def load_entities(path: Path = CONTRACT_FILE) -> tuple[Entity, ...]:
         try:
             columns = tuple(column["name"] for column in spec["columns"])
             kinds = {c["name"]: _KINDS[c["kind"]] for c in spec["columns"] if _KINDS[c["kind"]] != TEXT}
+            nullable = tuple(c["name"] for c in spec["columns"] if c.get("nullable"))
             entity = Entity(name, spec["format"], columns, kinds, spec.get("change_feed", False),
-                            tuple(spec.get("optional", ())))  # fmt: skip
+                            tuple(spec.get("optional", ())), nullable)  # fmt: skip
         except (KeyError, TypeError) as error:
             raise ValueError(f"{path}: landing_contract.{name}: missing or unknown {error}") from None
-        if unknown := set(entity.optional) - set(columns):
-            raise ValueError(f"{path}: landing_contract.{name}: optional names no column {sorted(unknown)}")
+        if unknown := set(entity.optional) - set(nullable):
+            raise ValueError(
+                f"{path}: landing_contract.{name}: optional names no nullable column {sorted(unknown)}"
+            )
         entities.append(entity)
     return tuple(entities)
 
