@@ -141,7 +141,9 @@ def _waiting(connection: Any, rejected: list[FileIssue]) -> list[Waiting]:
         return []
     waiting: dict[str, Waiting] = {}
     for entity, day, orders, amount in fetch_all(connection, HELD_REVENUE):
-        item = waiting.setdefault(entity, Waiting(entity, _files(files.get(entity, [])), 0, Decimal("0")))
+        if entity not in files:
+            continue  # waiting for a parent that is late, not rejected: not these files' revenue
+        item = waiting.setdefault(entity, Waiting(entity, _files(files[entity]), 0, Decimal("0")))
         item.orders += int(orders)
         item.net_revenue = (item.net_revenue or Decimal("0")) + Decimal(str(amount))
         item.days[str(day)] = Decimal(str(amount))

@@ -58,7 +58,19 @@ def test_a_dev_target_builds_into_prefixed_schemas_and_leaves_the_bare_ones(
 
     monkeypatch.setenv("EMPORIUM_DEV_SCHEMA", DEV)
     dev = replace(prod, dbt_target="postgres_dev")
-    run_dbt(dev, "build", "--select", "+dim_customers", "--exclude", "tag:truth", quiet=True)
+    # one path through every layer: seeds, bronze, silver, a snapshot, gold (and the tests within it)
+    selection = ("+dim_customers", "+dim_channels", "+snap_customers", "countries")
+    run_dbt(
+        dev,
+        "build",
+        "--select",
+        *selection,
+        "--indirect-selection",
+        "cautious",
+        "--exclude",
+        "tag:truth",
+        quiet=True,
+    )
 
     schemas = _schemas(prod)
     built = {schema for schema in schemas if schema.startswith(f"{DEV}_")}
