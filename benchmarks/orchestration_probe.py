@@ -236,7 +236,11 @@ def build_plan(target: Path, tests_ran: set[str]) -> dict[str, list[str]]:
     build = [";\n".join([*(_compiled_sql(h).strip().rstrip(";") for h in hooks),
                          *(f'create schema if not exists "{d}"."{s}"' for d, s in schemas)])]  # fmt: skip
     graph = {
-        uid: [p for p in n["depends_on"]["nodes"] if nodes.get(p, {}).get("resource_type") in BUILT]
+        uid: [
+            p
+            for p in n.get("depends_on", {}).get("nodes", [])
+            if nodes.get(p, {}).get("resource_type") in BUILT
+        ]
         for uid, n in nodes.items()
         if n["resource_type"] in BUILT and n["config"].get("enabled", True)
     }

@@ -68,7 +68,7 @@ def rows(run: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    head = ["|"] + [f"SF {r['scale']:g} ({r['days']} days): Dagster | dbt alone | direct |" for r in runs]
+    head = ["| |"] + [f"SF {r['scale']:g} ({r['days']} days): Dagster | dbt alone | direct |" for r in runs]
     lines = [" ".join(head), "|---|" + "---:|---:|---:|" * len(runs)]
     per_run = [rows(r) for r in runs]
     for i, (label, *_) in enumerate(per_run[0]):
