@@ -207,7 +207,7 @@ seeds = _layer_assets("seeds", "resource_type:seed")
 bronze = _layer_assets("bronze", "path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
 snapshots = _layer_assets("snapshots", "resource_type:snapshot")
-gold = _layer_assets("gold", "path:models/gold", exclude="tag:python_inputs")
+gold = _layer_assets("gold", "path:models/gold", exclude="tag:python_inputs+")  # + : and their tests
 # models over tables the Python assets write (ml.churn_predictions, ...): after them, or gold -> Python -> gold
 # would be a cycle (dbt sources python_outputs, models/gold/_python_outputs__sources.yml)
 gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")
