@@ -19,7 +19,8 @@ def write_report(results: Sequence[Result], out_dir: Path, title: str = "Causal 
     for key in dict.fromkeys((r.analysis_type, r.analysis_id) for r in results):
         group = [r for r in results if (r.analysis_type, r.analysis_id) == key]
         name = f"{key[0]}_{key[1]}"
-        lines += [f"## {key[0].capitalize()} {key[1]}", "", f"Estimand: {group[0].estimate.estimand}.", ""]
+        primary = next((r for r in group if r.is_primary), group[0])
+        lines += [f"## {key[0].capitalize()} {key[1]}", "", f"Estimand: {primary.estimate.estimand}.", ""]
         lines += _table(group)
         lines += [
             "",
