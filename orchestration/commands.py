@@ -61,6 +61,8 @@ def run_main_job(args: argparse.Namespace) -> int:
     if not outcome.success:
         print("emporium run: the run failed; see the failed steps and checks above", file=sys.stderr)
         return FAILED
+    if not estimate_effects(settings):
+        return FAILED
     code = print_summary(settings)
     print(f"\nfinished in {time.perf_counter() - started:.1f} s", flush=True)
     if code == FILES_REJECTED:
@@ -71,6 +73,22 @@ def run_main_job(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return code
+
+
+def estimate_effects(settings: Settings) -> bool:
+    """The job causal_estimates once, after the warehouse run (then weekly on its schedule): the experiment
+    and campaign estimates, gold.mart_experiment_results and the report. False when the run failed."""
+    from orchestration.runner import estimate_effects as run_causal_job
+
+    started = time.perf_counter()
+    outcome = run_causal_job(settings)
+    print(outcome.render(), flush=True)
+    if not outcome.success:
+        print("emporium run: the causal estimates failed; see the failed steps above", file=sys.stderr)
+        return False
+    report = settings.data_dir / "causal" / "report.md"
+    print(f"causal estimates in {time.perf_counter() - started:.1f} s; report: {report}", flush=True)
+    return True
 
 
 def print_summary(settings: Settings) -> int:

@@ -15,7 +15,7 @@ from emporium.config import PROJECT_ROOT
 from emporium.engine import ENGINES, DuckDBEngine, Engine, PostgresEngine, engine_of
 from ingest.raw_load import LoadError, writer_for
 
-SCANNED = ("emporium", "ingest", "quality", "orchestration", "generator", "benchmarks", "scripts")
+SCANNED = ("emporium", "ingest", "quality", "ml", "orchestration", "generator", "benchmarks", "scripts")
 DRIVERS = {"duckdb", "_duckdb", "psycopg2", "psycopg"}
 ENGINE_WORDS = {*ENGINES, *DRIVERS, "postgresql"}
 
