@@ -8,7 +8,8 @@
   of the customers in a rejected customers file were held meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
-Both target the warehouse: every asset but the generator's and the models' training.
+Both target the warehouse: every asset but the generator's, the models' training and the causal estimates
+(their own jobs).
 """
 
 import datetime as dt
@@ -17,13 +18,15 @@ import json
 
 import dagster as dg
 
+from orchestration.causal import CAUSAL
 from orchestration.ingest import read_ledger
 from orchestration.ml import TRAINING
 from orchestration.partitions import LANDING_DAY, contiguous_ranges, landing_days, range_tags
 from orchestration.resources import EmporiumResource
 
-# training is a job of its own (orchestration/ml.py): never on a landing day's run
-WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING
+# training and the causal estimates are jobs of their own (orchestration/ml.py, causal.py): never on a landing
+# day's run
+WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING - CAUSAL
 SENSOR_INTERVAL_SECONDS = 30
 TRIGGER_TAG = "emporium/trigger"
 
