@@ -8,7 +8,8 @@
   of the customers in a rejected customers file were held meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
-Both target the warehouse: every asset but the generator's, the models' training and the prediction log's.
+Both target the warehouse: every asset but the generator's, the models' training, the causal estimates
+and the prediction log's (their own jobs).
 """
 
 import datetime as dt
@@ -17,15 +18,18 @@ import json
 
 import dagster as dg
 
+from orchestration.causal import CAUSAL
 from orchestration.ingest import read_ledger
 from orchestration.ml import TRAINING
 from orchestration.monitoring import PREDICTION_LOG_ASSETS
 from orchestration.partitions import LANDING_DAY, contiguous_ranges, landing_days, range_tags
 from orchestration.resources import EmporiumResource
 
-# training (orchestration/ml.py) and loading the prediction API's log (orchestration/monitoring.py) are jobs
-# of their own: never on a landing day's run
-WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING - PREDICTION_LOG_ASSETS
+# training, the causal estimates (orchestration/ml.py, causal.py) and loading the prediction API's log
+# (orchestration/monitoring.py) are jobs of their own: never on a landing day's run
+WAREHOUSE = (
+    dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING - CAUSAL - PREDICTION_LOG_ASSETS
+)
 SENSOR_INTERVAL_SECONDS = 30
 TRIGGER_TAG = "emporium/trigger"
 

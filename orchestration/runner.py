@@ -97,6 +97,15 @@ def score_models(settings: Settings) -> RunOutcome:
     return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=selection)
 
 
+def estimate_effects(settings: Settings) -> RunOutcome:
+    """One run of the job causal_estimates' assets (orchestration/causal.py): the estimates, the report and
+    gold.mart_experiment_results after them."""
+    from orchestration.causal import CAUSAL
+    from orchestration.definitions import build_definitions
+
+    return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=CAUSAL)
+
+
 def _execute(
     settings: Settings,
     definitions: Any,

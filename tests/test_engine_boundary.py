@@ -25,7 +25,7 @@ EXCEPTIONS: dict[str, set[str] | None] = {
     # patches Great Expectations' tuple of SQLAlchemy dialect names, on every engine: not a branch on ours
     "quality/gx_duckdb.py": {"compares 'duckdb'"},
     # a DuckDB-only benchmark (it pins DBT_TARGET=duckdb) reading and checkpointing warehouse files directly
-    "benchmarks/orchestration_benchmark.py": {"import duckdb"},
+    "benchmarks/orchestration_probe.py": {"import duckdb"},
     # gold_differences ATTACHes one DuckDB warehouse file to another, which no Engine method covers
     "tests/support.py": {"import duckdb"},
 }

@@ -3,8 +3,21 @@
 -- predictions, written by batch scoring after the warehouse build; empty until a champion exists). The
 -- probability is calibrated: the share of a band's customers expected to place no order in the next 60
 -- days. No PII.
+{%- set written = adapter.get_relation(database=target.database, schema='ml', identifier='churn_predictions') -%}
+-- A build without batch scoring (plain `dbt build`, before the first Dagster run) finds no table yet: no rows.
 with churn_predictions as (
+    {%- if execute and written is none %}
+        select
+            cast(null as bigint) as customer_id,
+            cast(null as date) as as_of_date,
+            cast(null as double precision) as churn_probability,
+            cast(null as varchar) as model_name,
+            cast(null as varchar) as model_version,
+            cast(null as timestamp) as scored_at
+        where 1 = 0
+    {%- else %}
     select * from {{ source('python_outputs', 'churn_predictions') }}
+    {%- endif %}
 ),
 
 dim_customers as (

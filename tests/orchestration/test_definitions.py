@@ -92,4 +92,8 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
         assert graph.get(dg.AssetKey(key)).backfill_policy == dg.BackfillPolicy.single_run(), key
     assert graph.get(dg.AssetKey(["gold", "fct_orders"])).partitions_def is None
     assert {s.name for s in defs.sensors} == {"landing_files"}
-    assert {s.name for s in defs.schedules} == {"daily_newest_partition", "ml_training_weekly"}
+    assert {s.name for s in defs.schedules} == {
+        "daily_newest_partition",
+        "ml_training_weekly",
+        "causal_estimates_weekly",
+    }
