@@ -46,6 +46,37 @@ def test_dbt_tests_are_checks_and_error_severity_blocks(graph: Any, manifest: di
         assert spec.blocking == (test["config"]["severity"].lower() == "error"), test["name"]
 
 
+def _singular_test_target(test: dict, manifest: dict) -> dg.AssetKey | None:
+    """The model a singular test checks: the one its `meta.dagster.ref` names (dagster-dbt's convention for a
+    test reading several models), else its only parent model; None when neither says."""
+    ref = ((test["config"].get("meta") or {}).get("dagster") or {}).get("ref", {}).get("name")
+    nodes = [manifest["nodes"][p] for p in test["depends_on"]["nodes"] if p in manifest["nodes"]]
+    if ref:
+        nodes = [n for n in manifest["nodes"].values() if n["name"] == ref and n["resource_type"] != "test"]
+    return dg.AssetKey([nodes[0]["schema"], nodes[0]["name"]]) if len(nodes) == 1 else None
+
+
+def test_singular_tests_are_checks_on_their_models(graph: Any, manifest: dict) -> None:
+    singular = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "test" and not n.get("attached_node")
+    ]
+    names = {test["name"] for test in singular}
+    # the truth tests of tests/dbt/ (gold and quarantine against the planted truth) and the held-rows test
+    assert {
+        "assert_daily_revenue_matches_truth",
+        "assert_quarantine_matches_defect_log",
+        "assert_row_counts_match_truth",
+        "assert_churn_labels_match_truth",
+        "assert_held_rows_wait_for_a_missing_parent",
+    } <= names
+    for test in singular:
+        target = _singular_test_target(test, manifest)
+        assert target is not None, f"{test['name']} checks no one model: name it in meta.dagster.ref"
+        key = dg.AssetCheckKey(target, test["name"])
+        assert key in graph.asset_check_keys, key
+        assert graph.get_check_spec(key).blocking == (test["config"]["severity"].lower() == "error"), key
+
+
 @pytest.mark.parametrize("layer", ["bronze", "silver", "gold"])
 def test_each_gate_check_is_declared_on_its_relation(graph: Any, layer: str) -> None:
     declared = gate_checks(layer)
