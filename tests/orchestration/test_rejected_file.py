@@ -52,7 +52,7 @@ def test_broken_file_is_recorded_and_everything_else_loads(rejected: RejectedWor
     # the truth checks (error severity, blocking) leave out what the open rejection keeps from them
     assert errors == [("raw/shop", "files_accepted_orders", "ERROR")], "and says so in its check, once"
     # and the gate warns about the order lines held since that old day
-    assert ("silver/held_order_items", "held_at_most_7_days", "WARN") in outcome.failed_checks
+    assert ("silver/held_order_items", "rows_held_over_7_days", "WARN") in outcome.failed_checks
     relative = rejected.file.relative_to(rejected.settings.landing_dir).as_posix()
     with connect(rejected.settings) as connection:
         rows = fetch_all(
