@@ -131,4 +131,5 @@ def assert_same_warehouse(left: Path, right: Path, why: str) -> None:
     """`left` holds what the clean build `right` holds: every schema a build writes, table for table."""
     differences = warehouse_differences(left, right)
     assert {name.split(".")[0] for name in differences} >= BUILT_SCHEMAS, sorted(differences)
-    assert {name: d for name, d in differences.items() if d != 0} == {}, why
+    differing = {name: d for name, d in differences.items() if d != 0}
+    assert not differing, f"{why}; differing tables: {differing}"
