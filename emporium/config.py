@@ -75,6 +75,11 @@ class Settings:
     dagster_home: Path  # Dagster's instance: run storage, event log, schedules (DAGSTER_HOME)
     ml: MLSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    # automation: how often the landing sensor may look at the files (EMPORIUM_SENSOR_INTERVAL_SECONDS);
+    # the end-to-end daemon test shortens it so that its wait is the run, not the sensor's pause
+    sensor_interval_seconds: int = 30
+    # a CI run (CI=true, as CI services set it): the test suite may not skip what it cannot set up there
+    ci: bool = False
 
     @property
     def truth_dir(self) -> Path:
@@ -104,6 +109,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         postgres=_postgres(env),
+        sensor_interval_seconds=int(env.get("EMPORIUM_SENSOR_INTERVAL_SECONDS", "30")),
+        ci=env.get("CI", "").strip().lower() in ("true", "1"),
         ml=_ml(env, data_dir),
     )
 
@@ -152,6 +159,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(settings.dbt_target_path),
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.postgres.env(),
+        "EMPORIUM_SENSOR_INTERVAL_SECONDS": str(settings.sensor_interval_seconds),
         **_ml_env(settings),
     }
 

@@ -26,7 +26,7 @@ EXCEPTIONS: dict[str, set[str] | None] = {
     "quality/gx_duckdb.py": {"compares 'duckdb'"},
     # a DuckDB-only benchmark (it pins DBT_TARGET=duckdb) reading and checkpointing warehouse files directly
     "benchmarks/orchestration_probe.py": {"import duckdb"},
-    # gold_differences ATTACHes one DuckDB warehouse file to another, which no Engine method covers
+    # warehouse_differences ATTACHes one DuckDB warehouse file to another, which no Engine method covers
     "tests/support.py": {"import duckdb"},
 }
 
