@@ -185,10 +185,11 @@ def _build(
         shutil.copyfile(target_path / "partial_parse.msgpack", shared_parse)
 
 
-def _layer_assets(name: str, select: str) -> dg.AssetsDefinition:
+def _layer_assets(name: str, select: str, exclude: str = "") -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=MANIFEST,
         select=select,
+        exclude=exclude,
         name=name,
         dagster_dbt_translator=TRANSLATOR,
         backfill_policy=single_run,  # a backfill of a day range runs them once, with that range
@@ -206,6 +207,9 @@ seeds = _layer_assets("seeds", "resource_type:seed")
 bronze = _layer_assets("bronze", "path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
 snapshots = _layer_assets("snapshots", "resource_type:snapshot")
-gold = _layer_assets("gold", "path:models/gold")
+gold = _layer_assets("gold", "path:models/gold", exclude="tag:python_inputs")
+# models over tables the Python assets and checks write (quality.gate_results, ...): after them, or
+# gold -> Python -> gold would be a cycle
+gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")
 
-DBT_ASSETS = (seeds, bronze, silver, snapshots, gold)
+DBT_ASSETS = (seeds, bronze, silver, snapshots, gold, gold_after_python)

@@ -1,0 +1,37 @@
+"""The dashboards read gold alone, and each page is a dbt exposure listing exactly the marts it reads."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from dashboards import site
+from emporium.config import PROJECT_ROOT
+
+EXPOSURES = PROJECT_ROOT / "models" / "gold" / "_gold__exposures.yml"
+RELATION = re.compile(r"\b(?:from|join)\s+([a-z_]+)\.([a-z_]+)", re.I)
+
+
+def _reads(sql: str) -> set[tuple[str, str]]:
+    return {(schema.lower(), table.lower()) for schema, table in RELATION.findall(sql)}
+
+
+def test_sources_read_the_gold_mart_they_are_named_after() -> None:
+    for path in sorted((site.PROJECT / "sources" / site.SOURCE).glob("*.sql")):
+        assert _reads(path.read_text(encoding="utf-8")) == {("gold", path.stem)}, path
+
+
+def test_every_page_is_an_exposure_of_the_marts_it_reads() -> None:
+    exposures = yaml.safe_load(EXPOSURES.read_text(encoding="utf-8"))["exposures"]
+    by_url = {e["url"].split("3001", 1)[1]: e for e in exposures if e["type"] == "dashboard" and e.get("url")}
+    sources = set(site.source_tables())
+    for page in site.pages():
+        name = page.strip("/") or "index"
+        text = (site.PROJECT / "pages" / f"{name}.md").read_text(encoding="utf-8")
+        read = {table for schema, table in _reads(text) if schema == site.SOURCE}
+        assert read, f"pages/{name}.md reads no gold mart"
+        assert read <= sources, f"pages/{name}.md reads {read - sources}, which no source query provides"
+        assert page in by_url, f"no dashboard exposure with url .../{page} for pages/{name}.md"
+        listed = {re.sub(r"ref\('(\w+)'\)", r"\1", ref) for ref in by_url[page]["depends_on"]}
+        assert listed == read, f"exposure {by_url[page]['name']} lists {listed}, pages/{name}.md reads {read}"
