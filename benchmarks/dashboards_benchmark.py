@@ -6,7 +6,7 @@ Evidence runs SQL at two levels: each source query (dashboards/sources/gold/*.sq
 schema, once per build, into Parquet; then each page's queries over those results (at build time in Node,
 with the patched native DuckDB client; after an input changes, in the browser's duckdb-wasm). This
 benchmark times both in native DuckDB 1.5 (Python): the source queries over a copy of gold, and every
-page query (inputs at their widest: the whole date range, every category/channel) over the source results
+page query (a templated page with its biggest value) over the source results
 held in memory, `--repeat` times each, p50/p95. Then one site build (copy gold, evidence sources, evidence
 build), timed by step. Results go to benchmarks/results/dashboards.md.
 """
@@ -27,15 +27,19 @@ from emporium.config import PROJECT_ROOT, load_settings
 RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "dashboards.md"
 SQL_BLOCK = re.compile(r"```sql (\w+)\n(.*?)```", re.S)
 REFERENCE = re.compile(r"\$\{(\w+)\}")
-INPUT = re.compile(r"\$\{inputs\.(\w+)\.(\w+)\}")
+PARAM = re.compile(r"\$\{params\.(\w+)\}")
+# the value a templated page (pages/sales/[category].md) is timed with: the biggest category
+PARAM_VALUES = {
+    "category": f"select category_code from {SOURCE}.mart_sales_daily group by 1 order by sum(net_revenue) desc limit 1"
+}
 
 
-def page_queries(page: Path, first_day: str, last_day: str) -> dict[str, str]:
-    """The page's named queries, `${other}` inlined, inputs at their widest."""
+def page_queries(page: Path, params: dict[str, str]) -> dict[str, str]:
+    """The page's named queries, `${other}` inlined, a templated page's `${params.x}` filled in."""
     raw = {name: sql.strip() for name, sql in SQL_BLOCK.findall(page.read_text(encoding="utf-8"))}
 
     def resolve(sql: str) -> str:
-        sql = INPUT.sub(lambda m: {"start": first_day, "end": last_day}.get(m.group(2), "%"), sql)
+        sql = PARAM.sub(lambda m: params[m.group(1)], sql)
         return REFERENCE.sub(lambda m: f"({resolve(raw[m.group(1)])})", sql)
 
     return {name: resolve(sql) for name, sql in raw.items()}
@@ -64,7 +68,7 @@ def main() -> int:
 
     rows = []
     with duckdb.connect() as connection:
-        connection.execute("attach ? as warehouse (read_only)", [str(copy)])
+        connection.execute(f"attach '{copy}' as warehouse (read_only)")
         connection.execute(f"create schema {SOURCE}")
         for source_sql in sorted((PROJECT / "sources" / SOURCE).glob("*.sql")):
             sql = source_sql.read_text(encoding="utf-8").replace(
@@ -78,18 +82,16 @@ def main() -> int:
             connection.execute(f"create table {SOURCE}.{source_sql.stem} as {sql}")
             (count,) = connection.execute(f"select count(*) from {SOURCE}.{source_sql.stem}").fetchone()
             rows.append(("source", source_sql.stem, count, *percentiles(samples)))
-        bounds = connection.execute(
-            f"select min(revenue_date), max(revenue_date) from {SOURCE}.mart_daily_revenue"
-        )
-        first_day, last_day = (str(day) for day in bounds.fetchone())
-        for page in sorted((PROJECT / "pages").glob("*.md")):
-            for name, sql in page_queries(page, first_day, last_day).items():
+        params = {name: str(connection.execute(sql).fetchone()[0]) for name, sql in PARAM_VALUES.items()}
+        for page in sorted((PROJECT / "pages").rglob("*.md")):
+            for name, sql in page_queries(page, params).items():
                 samples = []
                 for _ in range(args.repeat):
                     began = time.perf_counter()
                     result = connection.execute(sql).fetchall()
                     samples.append(time.perf_counter() - began)
-                rows.append((f"page {page.stem}", name, len(result), *percentiles(samples)))
+                label = page.relative_to(PROJECT / "pages").with_suffix("")
+                rows.append((f"page {label}", name, len(result), *percentiles(samples)))
 
     build = build_site(settings)
     p95s = [row[4] for row in rows]

@@ -49,10 +49,22 @@ def source_tables() -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in (PROJECT / "sources" / SOURCE).glob("*.sql")))
 
 
+def page_files() -> dict[Path, str]:
+    """pages/*.md -> URL path: index.md is `/`, sales/index.md `/sales/`; a templated page
+    (sales/[category].md, built for every value a page links to) -> its folder's URL."""
+    root = PROJECT / "pages"
+    found = {}
+    for path in sorted(root.rglob("*.md")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "index" or parts[-1].startswith("["):
+            parts = parts[:-1]
+        found[path] = "/" + "".join(f"{part}/" for part in parts)
+    return found
+
+
 def pages() -> tuple[str, ...]:
-    """URL paths of the pages: pages/index.md is `/`, pages/sales.md `/sales/`."""
-    names = sorted(path.stem for path in (PROJECT / "pages").glob("*.md"))
-    return tuple("/" if name == "index" else f"/{name}/" for name in names)
+    """URL paths of the site's pages (not counting the pages a template builds per value)."""
+    return tuple(sorted(url for path, url in page_files().items() if not path.name.startswith("[")))
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: int) -> None:
@@ -127,7 +139,17 @@ def build_site(settings: Settings) -> SiteBuild:
     site = settings.dashboards_dir / "site"
     shutil.rmtree(site, ignore_errors=True)
     shutil.move(work / "build", site)
+    _prerendered_only(site)
     return SiteBuild(site_dir=site, pages=pages(), seconds=seconds)
+
+
+def _prerendered_only(site: Path) -> None:
+    """Ship the prerendered query results only. In the browser, duckdb-wasm 1.32 fails offline when it
+    registers the sources' Parquet files ("table index is out of bounds") and every page would log it; the
+    pages' queries are all prerendered at build time (no inputs; per-value pages from templates), so the
+    site drops the Parquet files and lists no sources, and the browser loads no data into duckdb-wasm."""
+    shutil.rmtree(site / "data" / SOURCE, ignore_errors=True)
+    (site / "data" / "manifest.json").write_text(json.dumps({"renderedFiles": {}}), encoding="utf-8")
 
 
 def serve(site_dir: Path, port: int) -> None:

@@ -130,7 +130,8 @@ class DuckDBEngine(Engine):
         partial = dest.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         with duckdb.connect(str(partial)) as connection:
-            connection.execute("attach ? as warehouse (read_only)", [str(self.settings.warehouse_path)])
+            warehouse = str(self.settings.warehouse_path).replace("'", "''")  # ATTACH takes no parameters
+            connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
             connection.execute(f"create schema {schema}")
             for table in tables:
                 connection.execute(

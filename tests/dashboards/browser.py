@@ -24,7 +24,7 @@ PAGE_STATE = """(() => ({
     charts: document.querySelectorAll('[_echarts_instance_]').length,
     chart_canvases: document.querySelectorAll('[_echarts_instance_] canvas, [_echarts_instance_] svg').length,
     tables: document.querySelectorAll('table').length,
-    table_rows: document.querySelectorAll('table tbody tr').length,
+    table_rows: document.querySelectorAll('table tr').length,
     loading: document.querySelectorAll('[class*="animate-pulse"], .loading').length,
     text: document.body ? document.body.innerText : ''
 }))()"""
@@ -108,10 +108,29 @@ class Browser:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
 
+    def click(self, element_js: str) -> bool:
+        """A real mouse click on the centre of the element `element_js` evaluates to; False if there is none."""
+        where = self.evaluate(
+            f"(() => {{ const e = {element_js}; if (!e) return null; e.scrollIntoView({{block: 'center'}});"
+            " const r = e.getBoundingClientRect(); return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()"
+        )
+        if not where:
+            return False
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call(
+                "Input.dispatchMouseEvent", type=kind, x=where["x"], y=where["y"], button="left", clickCount=1
+            )
+        return True
+
     def visit(self, url: str, screenshot: Path, settle_s: float = 3.0, timeout_s: float = 60) -> PageVisit:
         """Open `url`, wait until its charts and tables stop changing (at most timeout_s), screenshot it."""
         self.events.clear()
         self.call("Page.navigate", url=url)
+        return self.settle(url, screenshot, settle_s, timeout_s)
+
+    def settle(self, url: str, screenshot: Path, settle_s: float = 3.0, timeout_s: float = 60) -> PageVisit:
+        """Wait until the page's charts and tables stop changing (at most timeout_s), screenshot it, report
+        what it logged and fetched since the last visit."""
         deadline = time.monotonic() + timeout_s
         previous, stable_since = None, time.monotonic()
         while time.monotonic() < deadline:

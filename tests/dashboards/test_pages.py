@@ -26,12 +26,13 @@ def test_every_page_is_an_exposure_of_the_marts_it_reads() -> None:
     exposures = yaml.safe_load(EXPOSURES.read_text(encoding="utf-8"))["exposures"]
     by_url = {e["url"].split("3001", 1)[1]: e for e in exposures if e["type"] == "dashboard" and e.get("url")}
     sources = set(site.source_tables())
-    for page in site.pages():
-        name = page.strip("/") or "index"
-        text = (site.PROJECT / "pages" / f"{name}.md").read_text(encoding="utf-8")
-        read = {table for schema, table in _reads(text) if schema == site.SOURCE}
-        assert read, f"pages/{name}.md reads no gold mart"
-        assert read <= sources, f"pages/{name}.md reads {read - sources}, which no source query provides"
-        assert page in by_url, f"no dashboard exposure with url .../{page} for pages/{name}.md"
-        listed = {re.sub(r"ref\('(\w+)'\)", r"\1", ref) for ref in by_url[page]["depends_on"]}
-        assert listed == read, f"exposure {by_url[page]['name']} lists {listed}, pages/{name}.md reads {read}"
+    reads: dict[str, set[str]] = {}
+    for path, url in site.page_files().items():
+        read = {table for schema, table in _reads(path.read_text(encoding="utf-8")) if schema == site.SOURCE}
+        assert read, f"{path} reads no gold mart"
+        assert read <= sources, f"{path} reads {read - sources}, which no source query provides"
+        reads.setdefault(url, set()).update(read)
+    for url, read in reads.items():
+        assert url in by_url, f"no dashboard exposure with url ...{url}"
+        listed = {re.sub(r"ref\('(\w+)'\)", r"\1", ref) for ref in by_url[url]["depends_on"]}
+        assert listed == read, f"exposure {by_url[url]['name']} lists {listed}, the page {url} reads {read}"
