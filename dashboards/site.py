@@ -104,7 +104,7 @@ def copy_gold(settings: Settings) -> Path:
     return copy
 
 
-def _prepare_project(settings: Settings, work: Path) -> dict[str, str]:
+def prepare_project(settings: Settings, work: Path) -> dict[str, str]:
     """A fresh copy of the project in `work` with the connection for the target; returns the secrets'
     environment (EVIDENCE_SOURCE__gold__<option>)."""
     shutil.rmtree(work, ignore_errors=True)
@@ -129,7 +129,7 @@ def build_site(settings: Settings) -> SiteBuild:
     work = settings.dashboards_dir / "project"
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    env = _node_env(_prepare_project(settings, work))
+    env = _node_env(prepare_project(settings, work))
     evidence = str(work / "node_modules" / ".bin" / "evidence")
     seconds["prepare"] = time.perf_counter() - started
     for step in ("sources", "build"):
