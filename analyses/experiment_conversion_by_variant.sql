@@ -1,33 +1,21 @@
--- A/B experiment readout: session conversion per variant, over sessions that started after the
--- customer was assigned. A naive difference in means; compare it with _truth/experiment.json.
-with assignments as (
-    select * from {{ ref('experiment_assignments') }}
-),
-
-fct_sessions as (
-    select * from {{ ref('fct_sessions') }}
-),
-
-exposed_sessions as (
-    select
-        assignments.variant,
-        fct_sessions.session_id,
-        fct_sessions.has_purchase
-    from fct_sessions
-    inner join assignments
-        on
-            fct_sessions.customer_id = assignments.customer_id
-            and fct_sessions.session_started_at >= assignments.assigned_at
+-- A/B experiment readout: session conversion per variant, session-weighted, over the sessions the metric
+-- counts (started at or after the customer's assignment, on a day of the experiment's window: var
+-- `experiments`), as _truth/experiment.json defines it. A naive difference in means without standard errors:
+-- the estimates with confidence intervals and a decision are in gold.mart_experiment_results.
+with experiment_customers as (
+    select * from {{ ref('mart_experiment_customers') }}
 ),
 
 final as (
     select
+        experiment_id,
         variant,
-        count(*) as sessions,
-        sum(case when has_purchase then 1 else 0 end) as converted_sessions,
-        avg(case when has_purchase then 1.0 else 0.0 end) as conversion_rate
-    from exposed_sessions
-    group by variant
+        count(*) as customers,
+        sum(sessions) as sessions,
+        sum(converting_sessions) as converted_sessions,
+        1.0 * sum(converting_sessions) / nullif(sum(sessions), 0) as conversion_rate
+    from experiment_customers
+    group by experiment_id, variant
 )
 
 select * from final

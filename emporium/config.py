@@ -41,6 +41,29 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class MLSettings:
+    """Machine learning (ml/, orchestration/ml.py): where MLflow keeps runs and the registry, the registered
+    model names, what a challenger must show to become champion, and the online store serving reads."""
+
+    tracking_uri: str  # MLFLOW_TRACKING_URI; default a SQLite store under the data folder
+    artifact_root: Path  # where runs of the default store keep artifacts (models, plots, model cards)
+    online_store_path: Path  # EMPORIUM_ONLINE_STORE_PATH; SQLite file written by batch scoring
+    churn_model: str = "emporium_churn"
+    recommender_model: str = "emporium_recommender"
+    experiment: str = "emporium"
+    # a challenger replaces the champion only when its holdout metric (churn ROC AUC, recommender recall@10)
+    # beats the champion's on the same rows by this much
+    promotion_margin: float = 0.005
+    # calibration within bounds: expected calibration error (10 bins) on the holdout at most this
+    max_calibration_error: float = 0.05
+    # metric floors (asset checks; a version below them is never promoted)
+    min_churn_auc: float = 0.6
+    min_recall_lift: float = 1.0  # recommender recall@10 over popularity's on the same window
+    recommendation_k: int = 10
+    interaction_half_life_days: float = 30.0  # time decay of a customer x product interaction
+
+
+@dataclass(frozen=True)
 class Settings:
     project_dir: Path
     data_dir: Path
@@ -50,6 +73,7 @@ class Settings:
     dbt_target: str
     dbt_target_path: Path  # dbt artifacts (manifest, run results); separate per warehouse in tests
     dagster_home: Path  # Dagster's instance: run storage, event log, schedules (DAGSTER_HOME)
+    ml: MLSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
 
     @property
@@ -86,6 +110,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         postgres=_postgres(env),
+        ml=_ml(env, data_dir),
+    )
+
+
+def _ml(env: dict[str, str], data_dir: Path) -> MLSettings:
+    ml_dir = data_dir / "ml"
+    return MLSettings(
+        tracking_uri=env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{ml_dir / 'mlflow.db'}",
+        artifact_root=_path(env, "EMPORIUM_MLFLOW_ARTIFACTS", ml_dir / "mlartifacts"),
+        online_store_path=_path(env, "EMPORIUM_ONLINE_STORE_PATH", ml_dir / "online_store.sqlite"),
     )
 
 
@@ -124,4 +158,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(settings.dbt_target_path),
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.postgres.env(),
+        **_ml_env(settings),
+    }
+
+
+def _ml_env(settings: Settings) -> dict[str, str]:
+    return {
+        "MLFLOW_TRACKING_URI": settings.ml.tracking_uri,
+        "EMPORIUM_MLFLOW_ARTIFACTS": str(settings.ml.artifact_root),
+        "EMPORIUM_ONLINE_STORE_PATH": str(settings.ml.online_store_path),
     }

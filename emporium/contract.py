@@ -2,14 +2,17 @@
 order with the key first, the kinds of the non-text columns, whether rows are a change feed, which fields
 are optional).
 
-Declared once, here, for Python: the generator writes it (generator/entities.py adds what only the
-generator needs), ingest validates and loads it, quality checks it. Its dbt form is macros/shop_entities.sql;
-tests/warehouse/test_contract.py keeps the two in step.
+Declared once, in dbt_project.yml (`vars.landing_contract`), where dbt reads it too (macros/shop_entities.sql):
+adding a column is one edit there. This module loads it for Python: the generator writes it
+(generator/entities.py adds what only the generator needs), ingest validates and loads it, quality checks it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 # Column kinds; a column not listed in an entity's kinds is TEXT. In the landing files: ids and ints are
 # integers, SIDs prefixed strings (evt-1, ses-1), money decimals with two places, timestamps
@@ -26,6 +29,7 @@ class Entity:
     kinds: dict[str, str]  # the non-text columns' kinds
     change_feed: bool = False  # a row is a version of its key's record (the newest updated_at wins)
     optional: tuple[str, ...] = ()  # nullable fields a valid record may leave empty
+    nullable: tuple[str, ...] = ()  # every field a valid record may leave empty (optional ones included)
 
     @property
     def key(self) -> str:
@@ -50,77 +54,32 @@ class Entity:
         return f"{self.name}/date={date_iso}/{self.name}_{date_iso}.{self.ext}"
 
 
-ENTITIES: tuple[Entity, ...] = (
-    Entity(
-        "customers", "parquet",
-        ("customer_id", "first_name", "last_name", "email", "phone", "street_address", "city", "postal_code",
-         "country_code", "loyalty_tier", "marketing_opt_in", "signed_up_at", "updated_at"),
-        {"customer_id": ID, "signed_up_at": TS, "updated_at": TS, "marketing_opt_in": BOOL},
-        change_feed=True,
-        optional=("phone",),
-    ),
-    Entity(
-        "products", "parquet",
-        ("product_id", "sku", "product_name", "category_code", "brand", "unit_price", "currency_code",
-         "is_active", "created_at", "updated_at"),
-        {"product_id": ID, "unit_price": MONEY, "is_active": BOOL, "created_at": TS, "updated_at": TS},
-        change_feed=True,
-    ),
-    Entity(
-        "orders", "csv",
-        ("order_id", "customer_id", "order_status", "channel_code", "campaign_id", "currency_code",
-         "shipping_country_code", "ordered_at", "updated_at"),
-        {"order_id": ID, "customer_id": ID, "campaign_id": ID, "ordered_at": TS, "updated_at": TS},
-        change_feed=True,
-        optional=("campaign_id",),
-    ),
-    Entity(
-        "order_items", "csv",
-        ("order_item_id", "order_id", "product_id", "quantity", "unit_price", "discount_amount", "updated_at"),
-        {"order_item_id": ID, "order_id": ID, "product_id": ID, "quantity": INT, "unit_price": MONEY,
-         "discount_amount": MONEY, "updated_at": TS},
-    ),
-    Entity(
-        "payments", "csv",
-        ("payment_id", "order_id", "payment_method", "payment_status", "amount", "currency_code", "paid_at",
-         "updated_at"),
-        {"payment_id": ID, "order_id": ID, "amount": MONEY, "paid_at": TS, "updated_at": TS},
-    ),
-    Entity(
-        "returns", "csv",
-        ("return_id", "order_id", "order_item_id", "return_reason", "quantity", "refund_amount",
-         "requested_at", "refunded_at", "updated_at"),
-        {"return_id": ID, "order_id": ID, "order_item_id": ID, "quantity": INT, "refund_amount": MONEY,
-         "requested_at": TS, "refunded_at": TS, "updated_at": TS},
-    ),
-    Entity(
-        "web_events", "jsonl",
-        ("event_id", "session_id", "customer_id", "event_type", "product_id", "order_id", "page_path",
-         "device_type", "channel_code", "occurred_at"),
-        {"event_id": SID, "session_id": SID, "customer_id": ID, "product_id": ID, "order_id": ID,
-         "occurred_at": TS},
-    ),
-    Entity(
-        "campaigns", "csv",
-        ("campaign_id", "campaign_name", "channel_code", "objective", "starts_on", "ends_on", "budget",
-         "updated_at"),
-        {"campaign_id": ID, "starts_on": DATE, "ends_on": DATE, "budget": MONEY, "updated_at": TS},
-    ),
-    Entity(
-        "campaign_contacts", "csv",
-        ("contact_id", "campaign_id", "customer_id", "contacted_at"),
-        {"contact_id": ID, "campaign_id": ID, "customer_id": ID, "contacted_at": TS},
-    ),
-    Entity(
-        "experiment_assignments", "csv",
-        ("assignment_id", "experiment_id", "customer_id", "variant", "assigned_at"),
-        {"assignment_id": ID, "experiment_id": ID, "customer_id": ID, "assigned_at": TS},
-    ),
-    Entity(
-        "support_tickets", "csv",
-        ("ticket_id", "customer_id", "order_id", "topic", "opened_at", "resolved_at", "updated_at"),
-        {"ticket_id": ID, "customer_id": ID, "order_id": ID, "opened_at": TS, "resolved_at": TS,
-         "updated_at": TS},
-    ),
-)  # fmt: skip
+# The contract's kinds as Python reads them: a quantity is an int, an e-mail address text.
+_KINDS = {"id": ID, "sid": SID, "text": TEXT, "email": TEXT, "money": MONEY, "quantity": INT, "ts": TS,
+          "date": DATE, "bool": BOOL}  # fmt: skip
+CONTRACT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
+
+
+def load_entities(path: Path = CONTRACT_FILE) -> tuple[Entity, ...]:
+    """The entities of `vars.landing_contract` in `path`; a malformed entry raises naming the entity."""
+    declared = yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]["landing_contract"]
+    entities = []
+    for name, spec in declared.items():
+        try:
+            columns = tuple(column["name"] for column in spec["columns"])
+            kinds = {c["name"]: _KINDS[c["kind"]] for c in spec["columns"] if _KINDS[c["kind"]] != TEXT}
+            nullable = tuple(c["name"] for c in spec["columns"] if c.get("nullable"))
+            entity = Entity(name, spec["format"], columns, kinds, spec.get("change_feed", False),
+                            tuple(spec.get("optional", ())), nullable)  # fmt: skip
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{path}: landing_contract.{name}: missing or unknown {error}") from None
+        if unknown := set(entity.optional) - set(nullable):
+            raise ValueError(
+                f"{path}: landing_contract.{name}: optional names no nullable column {sorted(unknown)}"
+            )
+        entities.append(entity)
+    return tuple(entities)
+
+
+ENTITIES: tuple[Entity, ...] = load_entities()
 BY_NAME = {e.name: e for e in ENTITIES}

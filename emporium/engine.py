@@ -221,6 +221,19 @@ def _cursor_rows(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple
         cursor.close()
 
 
+def fetch_frame(connection: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Rows of `sql` as a pandas DataFrame with the statement's column names (parameters written %s)."""
+    import pandas as pd
+
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql.replace("%s", engine_of(connection).placeholder), params or None)
+        columns = [d[0] for d in cursor.description]
+        return pd.DataFrame([tuple(row) for row in cursor.fetchall()], columns=columns)
+    finally:
+        cursor.close()
+
+
 def execute(connection: Any, sql: str, params: Sequence[Any] = ()) -> None:
     fetch_all(connection, sql, params)
 

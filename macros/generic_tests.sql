@@ -16,7 +16,7 @@
 {% endtest %}
 
 {#-
-  accepted_values whose values come from the landing contract (macros/shop_entities.sql), so an enum is
+  accepted_values whose values come from the landing contract (vars.landing_contract), so an enum is
   declared once: `of` names the contract column as entity.column. Nulls pass, as in accepted_values.
 -#}
 {% test accepted_contract_values(model, column_name, of) %}
@@ -34,4 +34,24 @@
             {%- for value in declared[0]['accepted'] %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor -%}
         )
     group by {{ column_name }}
+{% endtest %}
+
+{#-
+  A bronze model keeps its landing contract (vars.landing_contract), the checks derived from the one
+  declaration: the key and every non-nullable typed column set, quantities positive, amounts not negative.
+-#}
+{% test landing_contract(model, entity) %}
+    {%- set columns = shop_entity(entity) %}
+    select *
+    from {{ model }}
+    where {{ columns[0].name }} is null
+    {%- for c in columns[1:] if not c.get('nullable') and c.kind not in ('text', 'sid', 'email') %}
+        or {{ c.name }} is null
+    {%- endfor %}
+    {%- for c in columns if c.kind == 'quantity' %}
+        or {{ c.name }} <= 0
+    {%- endfor %}
+    {%- for c in columns if c.kind == 'money' %}
+        or {{ c.name }} < 0
+    {%- endfor %}
 {% endtest %}

@@ -41,7 +41,7 @@ typed_rows as (
     select
         *,
         {%- for c in columns %}
-        {%- if c.kind in ('text', 'email') %}
+        {%- if c.kind in ('text', 'sid', 'email') %}
         raw_{{ c.name }} as {{ c.name }}{{ ',' if not loop.last }}
         {%- else %}
         {{ try_cast_as('raw_' ~ c.name, shop_kind_type(c.kind)) }} as {{ c.name }}{{ ',' if not loop.last }}

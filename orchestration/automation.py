@@ -8,7 +8,8 @@
   of the customers in a rejected customers file were held meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
-Both target the warehouse: every asset but the generator's and the dashboards'.
+Both target the warehouse: every asset but the generator's, the causal estimates and the dashboards (their own
+jobs).
 """
 
 import datetime as dt
@@ -17,13 +18,15 @@ import json
 
 import dagster as dg
 
+from orchestration.causal import CAUSAL
 from orchestration.dashboards import DASHBOARDS
 from orchestration.ingest import read_ledger
 from orchestration.partitions import LANDING_DAY, contiguous_ranges, landing_days, range_tags
 from orchestration.resources import EmporiumResource
 
-# the site build is a job of its own (orchestration/dashboards.py): never on a landing day's run
-WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - DASHBOARDS
+# the causal estimates and the site build are jobs of their own (orchestration/causal.py, dashboards.py): never
+# on a landing day's run
+WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - CAUSAL - DASHBOARDS
 SENSOR_INTERVAL_SECONDS = 30
 TRIGGER_TAG = "emporium/trigger"
 

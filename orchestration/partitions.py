@@ -15,17 +15,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
 
 LANDING_DAY = "landing_day"
 landing_days = dg.DynamicPartitionsDefinition(name=LANDING_DAY)
 single_run = dg.BackfillPolicy.single_run()
 
 FULL_REFRESH_TAG = "emporium/full_refresh"
+# The run tags that launch one run over a partition range (a single-run backfill), as Dagster's docs write them
+# for a sensor or script that requests a range; Dagster exports no public name for them.
+RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def register_days(instance: dg.DagsterInstance, days: Iterable[dt.date]) -> list[str]:
@@ -40,15 +38,12 @@ def register_days(instance: dg.DagsterInstance, days: Iterable[dt.date]) -> list
 def window(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
 ) -> tuple[dt.date, dt.date] | None:
-    """The run's landing-day range (from the run's partition tags, so unpartitioned assets of the run see it
-    too), or None for a run without partitions (everything)."""
-    tags = context.run.tags
-    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
-    if start is None:
-        start = end = tags.get(PARTITION_NAME_TAG)
-    if start is None or end is None:
+    """The run's landing-day range, or None for a run without partitions (everything). The context reads it
+    from the run, so the unpartitioned dbt assets and checks of a partitioned run see the raw load's range."""
+    if not (context.has_partition_key or context.has_partition_key_range):
         return None
-    return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    keys = context.partition_key_range
+    return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
 
 
 def days_in(window_: tuple[dt.date, dt.date]) -> list[dt.date]:
@@ -58,10 +53,7 @@ def days_in(window_: tuple[dt.date, dt.date]) -> list[dt.date]:
 
 def range_tags(start: dt.date, end: dt.date, *, full_refresh: bool = False) -> dict[str, str]:
     """Run tags that make one run materialise the partitions start..end."""
-    tags = {
-        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-        ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-    }
+    tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
     if full_refresh:
         tags[FULL_REFRESH_TAG] = "true"
     return tags

@@ -78,6 +78,15 @@ def materialize_warehouse(
     return _execute(settings, definitions, None, None if window is None else window, tags=tags)
 
 
+def estimate_effects(settings: Settings) -> RunOutcome:
+    """One run of the job causal_estimates' assets (orchestration/causal.py): the estimates, the report and
+    gold.mart_experiment_results after them."""
+    from orchestration.causal import CAUSAL
+    from orchestration.definitions import build_definitions
+
+    return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=CAUSAL)
+
+
 def build_dashboards(settings: Settings) -> RunOutcome:
     """One run of the dashboards job's assets (orchestration/dashboards.py): copy gold, build the site."""
     from orchestration.dashboards import GROUP
@@ -92,6 +101,7 @@ def _execute(
     groups: list[str] | None,
     window: tuple[dt.date, dt.date] | None,
     *,
+    selection: Any = None,
     tags: dict[str, str] | None = None,
     run_config: dict[str, Any] | None = None,
 ) -> RunOutcome:
@@ -105,7 +115,8 @@ def _execute(
             f"run {run_id} had died (its process is gone): marked failed, its warehouse slot freed",
             flush=True,
         )
-    selection = dg.AssetSelection.groups(*groups) if groups else WAREHOUSE
+    if selection is None:
+        selection = dg.AssetSelection.groups(*groups) if groups else WAREHOUSE
     graph = definitions.resolve_asset_graph()
     keys = sorted(selection.resolve(graph))
     job = definitions.resolve_implicit_global_asset_job_def()

@@ -20,7 +20,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from emporium.config import PROJECT_ROOT, load_settings
+from emporium.config import PROJECT_ROOT, dbt_env, load_settings
 from emporium.dbt import dbt_executable
 from orchestration.ingest import RAW_SHOP
 from orchestration.instance import WAREHOUSE_POOL
@@ -53,8 +53,11 @@ def _newest_input_mtime() -> float:
 def prepare_manifest() -> Path:
     """target/dagster-manifest/manifest.json, re-parsed with `dbt parse` when any dbt input is newer.
 
-    The definitions need the manifest to exist when they load; dagster-dbt prepares it only under
-    `dagster dev`, so the project prepares it itself (under a lock: two processes may load at once)."""
+    The definitions need a current manifest whenever they load: under `dagster dev`, but also in `emporium run`,
+    the tests and the benchmarks. dagster-dbt's `DbtProject.prepare_if_dev` parses only under `dagster dev` and
+    otherwise expects a manifest packaged at deploy time (`dagster-dbt project prepare-and-package`), which a
+    model edited since would silently outdate; its `prepare` parses on every load. So the project keeps this
+    one check: parse when an input is newer than the manifest (under a lock: two processes may load at once)."""
     MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
     manifest = MANIFEST_DIR / "manifest.json"
     with (MANIFEST_DIR / ".lock").open("w") as lock:
@@ -67,8 +70,6 @@ def prepare_manifest() -> Path:
             "EMPORIUM_WAREHOUSE_PATH": str(MANIFEST_DIR / "parse.duckdb"),
         }
         settings = load_settings()
-        from emporium.config import dbt_env
-
         result = subprocess.run(
             [dbt_executable(), "parse", "--profiles-dir", str(settings.profiles_dir), "--no-partial-parse"],
             cwd=PROJECT_ROOT,
@@ -110,26 +111,6 @@ class EmporiumTranslator(DagsterDbtTranslator):
         return spec.merge_attributes(deps=[key for key in extra if key not in known]) if extra else spec
 
 
-def _tests_by_key(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, tuple[str, ...]]:
-    """asset key -> the names of the dbt tests checking that node (dagster-dbt's checks on it): a generic
-    test's attached node, a singular test's only parent or the model its `meta.dagster.ref` names."""
-    by_name = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] != "test"}
-    tests: dict[dg.AssetKey, list[str]] = {}
-    for test in manifest["nodes"].values():
-        if test["resource_type"] != "test":
-            continue
-        parents = [p for p in test["depends_on"]["nodes"] if p in manifest["nodes"]]
-        ref = (test.get("config", {}).get("meta") or {}).get("dagster", {}).get("ref", {}).get("name")
-        node = (
-            by_name.get(ref)
-            if ref
-            else manifest["nodes"].get(test.get("attached_node") or (parents[0] if len(parents) == 1 else ""))
-        )
-        if node is not None:
-            tests.setdefault(TRANSLATOR.get_asset_key(node), []).append(test["name"])
-    return {key: tuple(sorted(names)) for key, names in tests.items()}
-
-
 def _seeds_read_by_tests(manifest: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     """model unique_id -> the seeds the tests attached to it depend on."""
     seeds: dict[str, set[str]] = {}
@@ -145,7 +126,6 @@ TRANSLATOR = EmporiumTranslator(
     DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
 )
 MANIFEST = prepare_manifest()
-TESTS_BY_KEY = _tests_by_key(json.loads(MANIFEST.read_text(encoding="utf-8")))
 
 
 def _build(
@@ -164,9 +144,11 @@ def _build(
         ]
     if is_full_refresh(context):
         args.append("--full-refresh")
-    # Each test runs with the node it is attached to (its Dagster check), not with whichever op builds one of
-    # its parents first (dbt's eager indirect selection), so no test reads a layer that is not built yet.
-    tests = sorted({name for key in context.selected_asset_keys for name in TESTS_BY_KEY.get(key, ())})
+    # Each test runs with the node it is attached to (its Dagster check: dagster-dbt attaches a generic test to
+    # its node, a singular one to its only parent or its `meta.dagster.ref`), not with whichever op builds one
+    # of its parents first (dbt's eager indirect selection), so no test reads a layer that is not built yet.
+    # The selected checks also honour a check selection made in the UI.
+    tests = sorted(check.name for check in context.selected_asset_check_keys)
     args += ["--indirect-selection", "empty"]
     if tests:
         args += ["--select", " ".join(tests)]  # one value: dagster-dbt folds it into its own selection
@@ -207,9 +189,9 @@ seeds = _layer_assets("seeds", "resource_type:seed")
 bronze = _layer_assets("bronze", "path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
 snapshots = _layer_assets("snapshots", "resource_type:snapshot")
-gold = _layer_assets("gold", "path:models/gold", exclude="tag:python_inputs")
-# models over tables the Python assets and checks write (quality.gate_results, ...): after them, or
-# gold -> Python -> gold would be a cycle
+gold = _layer_assets("gold", "path:models/gold", exclude="tag:python_inputs+")  # + : and their tests
+# models over tables the Python assets and checks write (ml.churn_predictions, quality.gate_results, ...):
+# after them, or gold -> Python -> gold would be a cycle (models/gold/_python_outputs__sources.yml)
 gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")
 
 DBT_ASSETS = (seeds, bronze, silver, snapshots, gold, gold_after_python)

@@ -2,12 +2,14 @@
 
     from quality.gates import Gatekeeper, gate_checks
     gate_checks("silver")                    # static GateChecks: declare them before any data exists
-    keeper = Gatekeeper(settings)             # once per run: GX and its context load once (seconds)
+    keeper = Gatekeeper(settings)             # one GX context (seconds to load) for the gates it runs
     result = keeper.run_gate("silver", run_id)  # after the layer is built; layer: bronze | silver | gold
     result.outcomes_by_check()[("silver.orders", "row_accounting")]  # the outcomes of one declared check
     if not result.passed: stop the pipeline
 
-`run_gate(settings, layer, run_id)` does the same with a Gatekeeper of its own. Each gate yields exactly one
+`run_gate(settings, layer, run_id)` does the same with a Gatekeeper of its own: what the Dagster gates do
+(orchestration/quality.py), so a run of the whole graph builds three GX contexts, one per gated layer, each
+in the step that gates it. Each gate yields exactly one
 outcome per declared check: row accounting from quality/accounting.py, every other check as one GX
 UnexpectedRowsExpectation (its SQL selects the unexpected rows) on a query asset of its relation, all of a
 layer in one checkpoint (result_format COMPLETE: failing rows are kept as examples). Validation results

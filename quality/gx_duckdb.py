@@ -1,13 +1,12 @@
 """Make Great Expectations 1.24's SQL datasource work on DuckDB (one patch, applied before a context exists).
 
-Upstream bug (great_expectations issues #10738 and #11579, /work/shared/STACK.md "Great Expectations on
-DuckDB"): GX reads a metric's result after it has closed the SQLAlchemy connection, and duckdb-engine's
-results die with the connection, so every metric comes back empty (`IndexError` in resolve_metric_bundle).
-GX already keeps one persistent connection for the dialects in `_PERSISTED_CONNECTION_DIALECTS`; adding
-DuckDB there fixes it. That tuple holds `GXSqlDialect` enum members, compared both as strings
-(`dialect_name in ...`) and through `.value` (`str.startswith(d.value)`), so we add a str that also has
-`.value`. tests/quality/test_gx_duckdb.py fails as soon as GX renames or drops the tuple or fixes the bug
-differently; delete this module when a native DuckDB engine (GX PR #12084) ships.
+Upstream bug (great_expectations issues #10738 and #11579): GX reads a metric's result after it has closed
+the SQLAlchemy connection, and duckdb-engine's results die with the connection, so every metric comes back
+empty (`IndexError` in resolve_metric_bundle). GX already keeps one persistent connection for the dialects in
+`_PERSISTED_CONNECTION_DIALECTS`; adding DuckDB there fixes it. That tuple holds `GXSqlDialect` enum members,
+compared both as strings (`dialect_name in ...`) and through `.value` (`str.startswith(d.value)`), so we add
+a str that also has `.value`. tests/quality/test_gx_duckdb.py fails as soon as GX renames or drops the tuple
+or fixes the bug differently; delete this module when a native DuckDB engine (GX PR #12084) ships.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ SCANNED = (
     "emporium",
     "ingest",
     "quality",
+    "ml",
     "dashboards",
     "orchestration",
     "generator",
@@ -34,7 +35,7 @@ EXCEPTIONS: dict[str, set[str] | None] = {
     # patches Great Expectations' tuple of SQLAlchemy dialect names, on every engine: not a branch on ours
     "quality/gx_duckdb.py": {"compares 'duckdb'"},
     # a DuckDB-only benchmark (it pins DBT_TARGET=duckdb) reading and checkpointing warehouse files directly
-    "benchmarks/orchestration_benchmark.py": {"import duckdb"},
+    "benchmarks/orchestration_probe.py": {"import duckdb"},
     # times the dashboards' SQL in DuckDB over the gold copy the site build reads (a DuckDB file on any target)
     "benchmarks/dashboards_benchmark.py": {"import duckdb"},
     # gold_differences ATTACHes one DuckDB warehouse file to another, which no Engine method covers

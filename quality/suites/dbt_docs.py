@@ -1,8 +1,10 @@
 """What the dbt project already declares about each model: documented columns, data tests, contracts.
 
 Read from the model YAML beside the models (models/**/_*__models.yml) and, for contracts, the models' own
-`config(contract=...)`. The gates derive bronze/silver schema checks from it, and tests/quality use it to
-prove that no gate check repeats a dbt test.
+`config(contract=...)`. Bronze's YAML documents only its own columns (lineage, reason, PII tags): the landing
+contract's columns come from the contract (emporium/contract.py), typed by their kinds in stg_shop__<entity>
+and as landed text in quarantine_<entity>. The gates derive bronze/silver schema checks from it, and
+tests/quality use it to prove that no gate check repeats a dbt test.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from typing import Any
 
 import yaml
 
+from emporium import contract
 from emporium.config import PROJECT_ROOT
 
 _SQL_CONTRACT = re.compile(r"contract\s*=\s*\{\s*['\"]enforced['\"]\s*:\s*true", re.IGNORECASE)
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+# the warehouse type of each contract kind in bronze (macros/shop_entities.sql shop_kind_type)
+_KIND_TYPES = {contract.ID: "bigint", contract.INT: "bigint", contract.MONEY: "decimal(18,2)",
+               contract.TS: "timestamp", contract.DATE: "date", contract.BOOL: "boolean"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,38 @@ def model_docs(project_dir: Path = PROJECT_ROOT) -> dict[str, ModelDoc]:
     return docs
 
 
+def _contract_columns(model: str) -> list[ColumnDoc]:
+    """The landing contract's columns of a bronze model, as dbt builds them (none for any other model)."""
+    for prefix, typed in (("stg_shop__", True), ("quarantine_", False)):
+        entity = contract.BY_NAME.get(model.removeprefix(prefix)) if model.startswith(prefix) else None
+        if entity is not None:
+            return [ColumnDoc(c, _KIND_TYPES.get(entity.kind(c), "varchar") if typed else "varchar")
+                    for c in entity.columns]  # fmt: skip
+    return []
+
+
+def _landing_contract_tests(entity_name: str) -> list[DbtTest]:
+    """What the generic test landing_contract states (macros/generic_tests.sql), as the plain tests it
+    stands for: not_null on the key and every non-nullable typed column, a range on quantities and amounts."""
+    entity = contract.BY_NAME[entity_name]
+    required = [
+        c
+        for c in entity.columns
+        if c == entity.key
+        or (c not in entity.nullable and entity.kind(c) not in (contract.TEXT, contract.SID))
+    ]
+    ranged = [c for c in entity.columns if entity.kind(c) in (contract.INT, contract.MONEY)]
+    return [DbtTest("not_null", (c,)) for c in required] + [
+        DbtTest("expression_is_true", (c,)) for c in ranged
+    ]
+
+
 def _model_doc(model: dict[str, Any], folder: str, sql: str) -> ModelDoc:
-    columns = tuple(ColumnDoc(c["name"], c.get("data_type", "")) for c in model.get("columns", []))
+    documented = [ColumnDoc(c["name"], c.get("data_type", "")) for c in model.get("columns", [])]
+    names = {c.name for c in documented}
+    columns = (*(c for c in _contract_columns(model["name"]) if c.name not in names), *documented)
     names = {c.name for c in columns}
-    tests = [_test(t, None, names) for t in model.get("data_tests", [])]
+    tests = [found for t in model.get("data_tests", []) for found in _tests(t, None, names)]
     for column in model.get("columns", []):
         tests += [_test(t, column["name"], names) for t in column.get("data_tests", [])]
     contract = (model.get("config") or {}).get("contract") or {}
@@ -71,6 +105,12 @@ def _model_doc(model: dict[str, Any], folder: str, sql: str) -> ModelDoc:
         tests=tuple(tests),
         contract_enforced=bool(contract.get("enforced")) or bool(_SQL_CONTRACT.search(sql)),
     )
+
+
+def _tests(test: str | dict[str, Any], column: str | None, model_columns: set[str]) -> list[DbtTest]:
+    if isinstance(test, dict) and "landing_contract" in test:
+        return _landing_contract_tests(test["landing_contract"]["arguments"]["entity"])
+    return [_test(test, column, model_columns)]
 
 
 def _test(test: str | dict[str, Any], column: str | None, model_columns: set[str]) -> DbtTest:

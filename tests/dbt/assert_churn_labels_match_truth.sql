@@ -12,7 +12,7 @@ with mart as (
 ),
 
 erased as (
-    select customer_id from {{ source('governance', 'erasure_requests') }}
+    select customer_id from {{ ref('stg_governance__erasure_requests') }}
 ),
 
 truth as (

@@ -95,7 +95,11 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
         assert graph.get(dg.AssetKey(key)).backfill_policy == dg.BackfillPolicy.single_run(), key
     assert graph.get(dg.AssetKey(["gold", "fct_orders"])).partitions_def is None
     assert {s.name for s in defs.sensors} == {"landing_files"}
-    assert {s.name for s in defs.schedules} == {"daily_newest_partition", "dashboards_schedule"}
+    assert {s.name for s in defs.schedules} == {
+        "daily_newest_partition",
+        "causal_estimates_weekly",
+        "dashboards_schedule",
+    }
     # the site build is its own job: never in the warehouse selection the sensor, schedule and tests run
     warehouse = WAREHOUSE.resolve(graph)
     assert DASHBOARDS.resolve(graph) == {GOLD_COPY, SITE} and not warehouse & {GOLD_COPY, SITE}
