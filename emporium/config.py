@@ -89,6 +89,12 @@ class Settings:
     def profiles_dir(self) -> Path:
         return self.project_dir / "profiles"
 
+    # --- dashboards (Evidence, dashboards/) ---
+    @property
+    def dashboards_dir(self) -> Path:
+        """Where the site build works: the copy of gold it reads, the Evidence project run, the built site."""
+        return self.data_dir / "dashboards"
+
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
     value = env.get(name)

@@ -190,8 +190,8 @@ bronze = _layer_assets("bronze", "path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
 snapshots = _layer_assets("snapshots", "resource_type:snapshot")
 gold = _layer_assets("gold", "path:models/gold", exclude=AFTER_PYTHON)
-# models over tables the Python assets write (ml.churn_predictions, ...): after them, or gold -> Python -> gold
-# would be a cycle (dbt sources python_outputs, models/gold/_python_outputs__sources.yml)
+# models over tables the Python assets and checks write (ml.churn_predictions, quality.gate_results, ...):
+# after them, or gold -> Python -> gold would be a cycle (models/gold/_python_outputs__sources.yml)
 gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")
 
 DBT_ASSETS = (seeds, bronze, silver, snapshots, gold, gold_after_python)

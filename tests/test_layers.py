@@ -1,4 +1,5 @@
-"""Python imports run one way: base (emporium) <- domains (generator, ingest, quality, ml) <- app (orchestration)."""
+"""Python imports run one way: base (emporium) <- domains (generator, ingest, quality, ml, dashboards) <- app
+(orchestration)."""
 
 import ast
 from pathlib import Path
@@ -7,7 +8,7 @@ import pytest
 
 from emporium.config import PROJECT_ROOT
 
-BASE, DOMAINS, APP = ("emporium",), ("generator", "ingest", "quality", "ml"), ("orchestration",)
+BASE, DOMAINS, APP = ("emporium",), ("generator", "ingest", "quality", "ml", "dashboards"), ("orchestration",)
 # what each package may import of ours (`from x.y import z` yields x.y and x.y.z: both are judged)
 ALLOWED = {
     "emporium": set(BASE),
@@ -15,6 +16,7 @@ ALLOWED = {
     "ingest": {*BASE, "ingest"},
     "quality": {*BASE, "quality"},
     "ml": {*BASE, "ml"},
+    "dashboards": {*BASE, "dashboards"},
     "orchestration": {*BASE, *DOMAINS, *APP},
 }
 OURS = (*BASE, *DOMAINS, *APP)

@@ -7,7 +7,10 @@ import dagster as dg
 import pytest
 
 from emporium.config import PROJECT_ROOT
+from orchestration.automation import WAREHOUSE
+from orchestration.dashboards import DASHBOARDS, GOLD_COPY, SITE
 from orchestration.definitions import defs
+from orchestration.instance import WAREHOUSE_POOL
 from orchestration.warehouse import MANIFEST
 from quality.gates import gate_checks
 
@@ -148,4 +151,13 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
         assert graph.get(dg.AssetKey(key)).backfill_policy == dg.BackfillPolicy.single_run(), key
     assert graph.get(dg.AssetKey(["gold", "fct_orders"])).partitions_def is None
     assert {s.name for s in defs.sensors} == {"landing_files"}
-    assert {s.name for s in defs.schedules} == {"daily_newest_partition", "causal_estimates_weekly"}
+    assert {s.name for s in defs.schedules} == {
+        "daily_newest_partition",
+        "causal_estimates_weekly",
+        "dashboards_schedule",
+    }
+    # the site build is its own job: never in the warehouse selection the sensor, schedule and tests run
+    warehouse = WAREHOUSE.resolve(graph)
+    assert DASHBOARDS.resolve(graph) == {GOLD_COPY, SITE} and not warehouse & {GOLD_COPY, SITE}
+    assert graph.get(GOLD_COPY).pools == {WAREHOUSE_POOL} and not graph.get(SITE).pools
+    assert dg.AssetKey(["gold", "mart_daily_revenue"]) in graph.get(GOLD_COPY).parent_keys
