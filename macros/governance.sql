@@ -127,6 +127,10 @@
         ('snapshots', 'snap_customers', key, nulls),
         ('gold', 'dim_customers', key, {'email_hash': 'null', 'email_domain': 'null', 'phone_hash': 'null', 'is_erased': 'true'}),
         ('ml', 'fm_customer_churn_features', key, none),
+        ('ml', 'fm_customer_product_interactions', key, none),
+        ('ml', 'churn_predictions', key, none),
+        ('ml', 'recommendations', key, none),
+        ('gold', 'mart_customer_churn_risk', key, none),
     ] -%}
     {%- set statements = [create_erasure_register(),
         "insert into governance.erasure_requests (customer_id, requested_at) select " ~ id ~ ", "

@@ -9,8 +9,8 @@
   meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
-Both target the warehouse: every asset but the generator's, the causal estimates and the dashboards (their own
-jobs).
+Both target the warehouse: every asset but the generator's, the models' training, the causal estimates and
+the dashboards (their own jobs).
 """
 
 import datetime as dt
@@ -23,12 +23,13 @@ from emporium.config import load_settings
 from orchestration.causal import CAUSAL
 from orchestration.dashboards import DASHBOARDS
 from orchestration.ingest import read_ledger
+from orchestration.ml import TRAINING
 from orchestration.partitions import LANDING_DAY, contiguous_ranges, landing_days, range_tags
 from orchestration.resources import EmporiumResource
 
-# the causal estimates and the site build are jobs of their own (orchestration/causal.py, dashboards.py): never
-# on a landing day's run
-WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - CAUSAL - DASHBOARDS
+# training, the causal estimates and the site build are jobs of their own (orchestration/ml.py, causal.py,
+# dashboards.py): never on a landing day's run
+WAREHOUSE = dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING - CAUSAL - DASHBOARDS
 SENSOR_INTERVAL_SECONDS = load_settings().sensor_interval_seconds
 TRIGGER_TAG = "emporium/trigger"
 

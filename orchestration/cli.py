@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "ingest.cli",
     "ingest.raw_load",
     "orchestration.commands",
+    "orchestration.ml_commands",
 )
 
 

@@ -72,7 +72,7 @@ def run_main_job(args: argparse.Namespace) -> int:
     if not outcome.success:
         print("emporium run: the run failed; see the failed steps and checks above", file=sys.stderr)
         return FAILED
-    if not estimate_effects(settings):
+    if not bootstrap_models(settings) or not estimate_effects(settings):
         return FAILED
     if not args.skip_dashboards and build_dashboards(settings) != OK:
         return FAILED
@@ -86,6 +86,26 @@ def run_main_job(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return code
+
+
+def bootstrap_models(settings: Settings) -> bool:
+    """With no champion model yet (a fresh clone), train, register, approve and score once: the weekly
+    training job takes over from there. False when a run failed."""
+    from ml.scoring import has_champions
+    from orchestration.runner import score_models, train_models
+
+    if has_champions(settings):
+        return True
+    started = time.perf_counter()
+    print("no champion models yet: training (job ml_training), then scoring", flush=True)
+    for run in (train_models, score_models):
+        outcome = run(settings)
+        print(outcome.render(), flush=True)
+        if not outcome.success:
+            print("emporium run: the ML run failed; see the failed steps above", file=sys.stderr)
+            return False
+    print(f"models trained, approved and scored in {time.perf_counter() - started:.1f} s", flush=True)
+    return True
 
 
 def estimate_effects(settings: Settings) -> bool:
@@ -119,9 +139,12 @@ def print_summary(settings: Settings) -> int:
 def run_purge(args: argparse.Namespace) -> int:
     from emporium.dbt import DbtError
     from emporium.governance import purge_customer
+    from ml.online_store import purge_customer as purge_online
 
+    settings = load_settings()
     try:
-        purge_customer(load_settings(), args.customer_id)
+        purge_customer(settings, args.customer_id)
+        purge_online(settings.ml.online_store_path, args.customer_id)
     except (DbtError, ValueError) as error:
         print(f"emporium purge: {error}", file=sys.stderr)
         return FAILED

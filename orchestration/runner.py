@@ -78,6 +78,25 @@ def materialize_warehouse(
     return _execute(settings, definitions, None, None if window is None else window, tags=tags)
 
 
+def train_models(settings: Settings) -> RunOutcome:
+    """One run of the training job's assets (orchestration/ml.py): train, register, approve both models."""
+    from orchestration.definitions import build_definitions
+    from orchestration.ml import TRAINING
+
+    return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=TRAINING)
+
+
+def score_models(settings: Settings) -> RunOutcome:
+    """One run of batch scoring and the dbt models over its tables (gold_after_python)."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.ml import CHURN_PREDICTIONS, RECOMMENDATIONS
+
+    selection = dg.AssetSelection.assets(CHURN_PREDICTIONS, RECOMMENDATIONS).downstream()
+    return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=selection)
+
+
 def estimate_effects(settings: Settings) -> RunOutcome:
     """One run of the job causal_estimates' assets (orchestration/causal.py): the estimates, the report and
     gold.mart_experiment_results after them."""

@@ -153,6 +153,7 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
     assert {s.name for s in defs.sensors} == {"landing_files"}
     assert {s.name for s in defs.schedules} == {
         "daily_newest_partition",
+        "ml_training_weekly",
         "causal_estimates_weekly",
         "dashboards_schedule",
     }
