@@ -11,11 +11,19 @@ SEED ?= 42
 export DBT_SEND_ANONYMOUS_STATISTICS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean dashboards dashboards-serve
 
-## run: install, generate SF $(SCALE) for $(DAYS) days, build bronze/silver/gold on DuckDB, print a summary
+## run: install, generate SF $(SCALE) for $(DAYS) days, build bronze/silver/gold on DuckDB and the dashboards, print a summary
 run: install
 	$(BIN)/emporium run --scale $(SCALE) --days $(DAYS) --seed $(SEED)
+
+## dashboards: npm packages from dashboards/package-lock.json (patches applied), then the Dagster job
+## `dashboards`: copy the gold marts, build the Evidence site into data/dashboards/site (also part of `run`)
+dashboards: install
+	$(BIN)/emporium dashboards build
+
+dashboards-serve: install
+	$(BIN)/emporium dashboards serve
 
 ## test: install, lint (ruff + sqlfluff), then the pytest suite
 test: install lint

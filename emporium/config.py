@@ -93,6 +93,11 @@ class Settings:
     ml: MLSettings
     serving: ServingSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    # automation: how often the landing sensor may look at the files (EMPORIUM_SENSOR_INTERVAL_SECONDS);
+    # the end-to-end daemon test shortens it so that its wait is the run, not the sensor's pause
+    sensor_interval_seconds: int = 30
+    # a CI run (CI=true, as CI services set it): the test suite may not skip what it cannot set up there
+    ci: bool = False
 
     @property
     def truth_dir(self) -> Path:
@@ -101,6 +106,12 @@ class Settings:
     @property
     def profiles_dir(self) -> Path:
         return self.project_dir / "profiles"
+
+    # --- dashboards (Evidence, dashboards/) ---
+    @property
+    def dashboards_dir(self) -> Path:
+        """Where the site build works: the copy of gold it reads, the Evidence project run, the built site."""
+        return self.data_dir / "dashboards"
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -122,6 +133,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         postgres=_postgres(env),
+        sensor_interval_seconds=int(env.get("EMPORIUM_SENSOR_INTERVAL_SECONDS", "30")),
+        ci=env.get("CI", "").strip().lower() in ("true", "1"),
         ml=_ml(env, data_dir),
         serving=_serving(env, data_dir),
     )
@@ -189,6 +202,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(settings.dbt_target_path),
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.postgres.env(),
+        "EMPORIUM_SENSOR_INTERVAL_SECONDS": str(settings.sensor_interval_seconds),
         **_ml_env(settings),
         **_serving_env(settings.serving),
     }

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from emporium.config import Settings, dbt_env
 
+# Models over tables that Python assets write (tag python_inputs) and everything downstream of them, their
+# tests included (dbt tests do not inherit a model's tags): built after those assets, never with the layers.
+AFTER_PYTHON = "tag:python_inputs+"
+
 
 class DbtError(RuntimeError):
     """dbt exited non-zero; the message names the command."""

@@ -69,6 +69,16 @@ class Engine:
     def sqlalchemy_kwargs(self, *, read_only: bool = True) -> dict[str, Any]:
         return {}
 
+    def copy_for_readers(self, schema: str, tables: Sequence[str], dest: Path) -> bool:
+        """Copy `schema`.`tables` into a file `dest` that other processes may read while the warehouse is
+        written; False when the engine's readers query the server itself (nothing copied)."""
+        return False
+
+    def evidence_source(self, copy: Path, schema: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """An Evidence data source reading `schema` (its connection.yaml as a dict) and the secrets it takes
+        from the environment (EVIDENCE_SOURCE__<name>__<option>); `copy` is where copy_for_readers wrote."""
+        raise NotImplementedError(f"no Evidence connector configured for {self.describe()}")
+
     def describe(self) -> str:
         raise NotImplementedError
 
@@ -112,6 +122,27 @@ class DuckDBEngine(Engine):
     def describe(self) -> str:
         return f"DuckDB {self.settings.warehouse_path}"
 
+    def copy_for_readers(self, schema: str, tables: Sequence[str], dest: Path) -> bool:
+        # One writer per DuckDB file: a reader in another process would block the pipeline (or be blocked).
+        import duckdb
+
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        with duckdb.connect(str(partial)) as connection:
+            warehouse = str(self.settings.warehouse_path).replace("'", "''")  # ATTACH takes no parameters
+            connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
+            connection.execute(f"create schema {schema}")
+            for table in tables:
+                connection.execute(
+                    f"create table {schema}.{table} as select * from warehouse.{schema}.{table}"
+                )
+        partial.replace(dest)
+        return True
+
+    def evidence_source(self, copy: Path, schema: str) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"type": "duckdb", "options": {"filename": str(copy)}}, {}
+
 
 class PostgresEngine(Engine):
     name = "postgres"
@@ -131,6 +162,17 @@ class PostgresEngine(Engine):
 
     def sqlalchemy_url(self) -> str:
         return self.settings.postgres.sqlalchemy_url()
+
+    def evidence_source(self, copy: Path, schema: str) -> tuple[dict[str, Any], dict[str, str]]:
+        pg = self.settings.postgres
+        options = {
+            "host": pg.host,
+            "port": pg.port,
+            "user": pg.user,
+            "database": pg.database,
+            "schema": schema,
+        }
+        return {"type": "postgres", "options": {**options, "ssl": False}}, {"password": pg.password}
 
     def describe(self) -> str:
         pg = self.settings.postgres

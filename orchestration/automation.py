@@ -1,15 +1,16 @@
 """When the warehouse is built without anyone asking: a sensor on the landing zone and a daily schedule.
 
-- `landing_files` (sensor): every 30 s it fingerprints the landing files and compares them with what was
-  already requested or loaded (the cursor; on its first tick the ledger the raw load keeps). New or changed
-  files (a new day, late rows, a corrected re-send of an old day) give one run per unbroken stretch of
-  affected landing days, new days are registered as partitions first. A file of an older day that changed
-  (a re-send) rebuilds from its day to the newest: the later days were validated without it (e.g. orders
-  of the customers in a rejected customers file were held meanwhile, and are judged again).
+- `landing_files` (sensor): every 30 s (EMPORIUM_SENSOR_INTERVAL_SECONDS) it fingerprints the landing
+  files and compares them with what was already requested or loaded (the cursor; on its first tick the
+  ledger the raw load keeps). New or changed files (a new day, late rows, a corrected re-send of an old
+  day) give one run per unbroken stretch of affected landing days, new days are registered as partitions
+  first. A file of an older day that changed (a re-send) rebuilds from its day to the newest: the later
+  days were validated without it (e.g. orders of the customers in a rejected customers file were held
+  meanwhile, and are judged again).
 - `daily_newest_partition` (schedule): rebuilds the newest landing day every morning, a safety net for
   the sensor (e.g. while it was stopped).
-Both target the warehouse: every asset but the generator's, the models' training, the causal estimates
-and the prediction log's (their own jobs).
+Both target the warehouse: every asset but the generator's, the models' training, the causal estimates,
+the dashboards and the prediction log's (their own jobs).
 """
 
 import datetime as dt
@@ -18,19 +19,26 @@ import json
 
 import dagster as dg
 
+from emporium.config import load_settings
 from orchestration.causal import CAUSAL
+from orchestration.dashboards import DASHBOARDS
 from orchestration.ingest import read_ledger
 from orchestration.ml import TRAINING
 from orchestration.monitoring import PREDICTION_LOG_ASSETS
 from orchestration.partitions import LANDING_DAY, contiguous_ranges, landing_days, range_tags
 from orchestration.resources import EmporiumResource
 
-# training, the causal estimates (orchestration/ml.py, causal.py) and loading the prediction API's log
-# (orchestration/monitoring.py) are jobs of their own: never on a landing day's run
+# training, the causal estimates, the site build and loading the prediction API's log are jobs of their own
+# (orchestration/ml.py, causal.py, dashboards.py, monitoring.py): never on a landing day's run
 WAREHOUSE = (
-    dg.AssetSelection.all() - dg.AssetSelection.groups("landing") - TRAINING - CAUSAL - PREDICTION_LOG_ASSETS
+    dg.AssetSelection.all()
+    - dg.AssetSelection.groups("landing")
+    - TRAINING
+    - CAUSAL
+    - DASHBOARDS
+    - PREDICTION_LOG_ASSETS
 )
-SENSOR_INTERVAL_SECONDS = 30
+SENSOR_INTERVAL_SECONDS = load_settings().sensor_interval_seconds
 TRIGGER_TAG = "emporium/trigger"
 
 

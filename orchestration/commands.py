@@ -1,4 +1,5 @@
-"""The application's own subcommands: `run` (the main job, through Dagster), `summary`, `purge`, `dev`."""
+"""The application's own subcommands: `run` (the main job, through Dagster), `summary`, `purge`, `dev`,
+`dashboards`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     run.add_argument("--start", type=dt.date.fromisoformat, help="first landing day to build (default: all)")
     run.add_argument("--end", type=dt.date.fromisoformat, help="last landing day to build (default: --start)")
+    run.add_argument("--skip-dashboards", action="store_true", help="do not build the BI site afterwards")
     run.set_defaults(func=run_main_job)
 
     summary = subparsers.add_parser("summary", help="rows per layer, quarantine, revenue vs truth")
@@ -40,6 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=run_dev)
+
+    dashboards = subparsers.add_parser(
+        "dashboards", help="the BI site (Evidence, dashboards/) over the gold marts"
+    )
+    dashboards.add_argument("action", choices=("install", "build", "serve"),
+                            help="install: npm packages from the lock; build: the Dagster job `dashboards`; "
+                                 "serve: the built site on 127.0.0.1")  # fmt: skip
+    dashboards.add_argument("--port", type=int, default=3001)
+    dashboards.set_defaults(func=run_dashboards)
 
 
 def run_main_job(args: argparse.Namespace) -> int:
@@ -62,6 +73,8 @@ def run_main_job(args: argparse.Namespace) -> int:
         print("emporium run: the run failed; see the failed steps and checks above", file=sys.stderr)
         return FAILED
     if not bootstrap_models(settings) or not estimate_effects(settings):
+        return FAILED
+    if not args.skip_dashboards and build_dashboards(settings) != OK:
         return FAILED
     code = print_summary(settings)
     print(f"\nfinished in {time.perf_counter() - started:.1f} s", flush=True)
@@ -158,3 +171,40 @@ def run_dev(args: argparse.Namespace) -> int:
     command += ["--host", "127.0.0.1", "--port", str(args.port)]
     print(f"Dagster UI: http://127.0.0.1:{args.port}  (DAGSTER_HOME={settings.dagster_home})", flush=True)
     return subprocess.call(command, env=env, cwd=settings.project_dir)
+
+
+def build_dashboards(settings: Settings) -> int:
+    """The dashboards job (copy gold, build the site), timed."""
+    from dashboards.site import install
+    from orchestration.runner import build_dashboards as run_job
+
+    started = time.perf_counter()
+    install()
+    outcome = run_job(settings)
+    print(outcome.render(), flush=True)
+    if not outcome.success:
+        print("emporium: the dashboards build failed; see the failed steps above", file=sys.stderr)
+        return FAILED
+    site = settings.dashboards_dir / "site"
+    print(f"dashboards built in {time.perf_counter() - started:.1f} s: {site} (emporium dashboards serve)")
+    return OK
+
+
+def run_dashboards(args: argparse.Namespace) -> int:
+    from dashboards.site import SiteBuildError, install, serve
+
+    settings = load_settings()
+    try:
+        if args.action == "install":
+            print("npm install ran" if install() else "dashboards/node_modules is up to date", flush=True)
+            return OK
+        if args.action == "build":
+            return build_dashboards(settings)
+        print(f"dashboards: http://127.0.0.1:{args.port}/  (Ctrl-C stops)", flush=True)
+        serve(settings.dashboards_dir / "site", args.port)
+    except SiteBuildError as error:
+        print(f"emporium dashboards: {error}", file=sys.stderr)
+        return FAILED
+    except KeyboardInterrupt:
+        pass
+    return OK

@@ -106,6 +106,14 @@ def estimate_effects(settings: Settings) -> RunOutcome:
     return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=CAUSAL)
 
 
+def build_dashboards(settings: Settings) -> RunOutcome:
+    """One run of the dashboards job's assets (orchestration/dashboards.py): copy gold, build the site."""
+    from orchestration.dashboards import GROUP
+    from orchestration.definitions import build_definitions
+
+    return _execute(settings, build_definitions(settings_env(settings)), [GROUP], None)
+
+
 def _execute(
     settings: Settings,
     definitions: Any,

@@ -21,7 +21,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from emporium.config import PROJECT_ROOT, dbt_env, load_settings
-from emporium.dbt import dbt_executable
+from emporium.dbt import AFTER_PYTHON, dbt_executable
 from orchestration.ingest import RAW_SHOP
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.partitions import is_full_refresh, single_run, window
@@ -189,9 +189,9 @@ seeds = _layer_assets("seeds", "resource_type:seed")
 bronze = _layer_assets("bronze", "path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
 snapshots = _layer_assets("snapshots", "resource_type:snapshot")
-gold = _layer_assets("gold", "path:models/gold", exclude="tag:python_inputs+")  # + : and their tests
-# models over tables the Python assets write (ml.churn_predictions, ...): after them, or gold -> Python -> gold
-# would be a cycle (dbt sources python_outputs, models/gold/_python_outputs__sources.yml)
+gold = _layer_assets("gold", "path:models/gold", exclude=AFTER_PYTHON)
+# models over tables the Python assets and checks write (ml.churn_predictions, quality.gate_results, ...):
+# after them, or gold -> Python -> gold would be a cycle (models/gold/_python_outputs__sources.yml)
 gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")
 
 DBT_ASSETS = (seeds, bronze, silver, snapshots, gold, gold_after_python)

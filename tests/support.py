@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 from pathlib import Path
+from typing import Any
 
 from emporium.config import Settings, load_settings
 from orchestration import cli
@@ -13,6 +15,13 @@ from orchestration.runner import RunOutcome, materialize_warehouse
 # 120 days: the churn feature mart has two as-of dates with a label (2025-02-01, 2025-03-01: the label
 # needs 60 days after its as-of date); the drift day (2025-03-01) lies inside, after the campaign
 TINY = {"scale": "0.01", "days": "120", "seed": "42", "drift_day": "59"}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at the moment (for a server a test starts on 127.0.0.1)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def settings_for(data_dir: Path, **overrides: str) -> Settings:
@@ -55,36 +64,74 @@ def build_with_dbt(settings: Settings, *, full_refresh: bool = True) -> None:
 
     load_raw(settings, None, run_id="tests")
     load_truth(settings)
+    from emporium.dbt import AFTER_PYTHON
+
     flags = ["--full-refresh"] if full_refresh else []
-    if not settings.truth_dir.exists():
-        flags += ["--exclude", "tag:truth"]
+    # the models over Python assets' tables need those assets first: the quick build has none
+    flags += ["--exclude", AFTER_PYTHON, *(["tag:truth"] if not settings.truth_dir.exists() else [])]
     run_dbt(settings, "build", *flags, quiet=True)
 
 
 # Columns that record when a row was loaded, not what it says.
 LOAD_TIME_COLUMNS = {"_loaded_at"}
+# Schemas that record the runs themselves, not what the data says: gate results per run id, when a file was
+# rejected and when its re-send resolved it. Two builds of the same data legitimately differ there.
+RUN_RECORD_SCHEMAS = {"quality"}
+# A dbt snapshot accrues one version per state a run saw (timestamp strategy: dbt_valid_from and
+# dbt_updated_at are the row's own updated_at, not the clock). A world built in several runs (a backfill,
+# a re-send) saw more intermediate states than one clean build, so its closed versions legitimately
+# differ; its current versions must not, and no version may be recorded twice.
+SNAPSHOT_COLUMNS = {"dbt_scd_id", "dbt_valid_to"}
 
 
-def gold_differences(left: Path, right: Path) -> dict[str, int]:
-    """Rows in one DuckDB warehouse's gold table and not the other's (both directions, duplicates counted)."""
+def warehouse_differences(left: Path, right: Path) -> dict[str, int | str]:
+    """Per table (`schema.table`) of every schema a build writes, in either DuckDB warehouse: the rows in one
+    and not the other (both directions, duplicates counted), or which side lacks the table or a column.
+    Snapshots compare their current versions, plus any version recorded twice on either side."""
     import duckdb
 
-    differences: dict[str, int] = {}
     with duckdb.connect(str(left), read_only=True) as connection:
         connection.execute(f"attach '{right}' as other (read_only)")
-        tables = [t for (t,) in connection.execute(
-            "select table_name from information_schema.tables"
-            " where table_catalog = current_database() and table_schema = 'gold' order by 1"
-        ).fetchall()]  # fmt: skip
-        for table in tables:
-            columns = [c for (c,) in connection.execute(
-                "select column_name from information_schema.columns where table_catalog = current_database()"
-                " and table_schema = 'gold' and table_name = ? order by ordinal_position", [table]
-            ).fetchall() if c not in LOAD_TIME_COLUMNS]  # fmt: skip
-            select = ", ".join(f'"{c}"' for c in columns)
-            here, there = f"select {select} from gold.{table}", f"select {select} from other.gold.{table}"
-            (count,) = connection.execute(
-                f"select count(*) from (({here} except all {there}) union all ({there} except all {here}))"
+        columns: dict[str, dict[str, list[str]]] = {}
+        for side in (connection.execute("select current_database()").fetchone()[0], "other"):
+            for schema, table, column in connection.execute(
+                "select table_schema, table_name, column_name from information_schema.columns"
+                " where table_catalog = ? order by table_schema, table_name, ordinal_position", [side]
+            ).fetchall():  # fmt: skip
+                if schema not in RUN_RECORD_SCHEMAS:
+                    columns.setdefault(f"{schema}.{table}", {}).setdefault(side, []).append(column)
+        return {name: _difference(connection, name, sides) for name, sides in sorted(columns.items())}
+
+
+def _difference(connection: Any, name: str, sides: dict[str, list[str]]) -> int | str:
+    if len(sides) == 1:
+        return "only in " + ("the right warehouse" if "other" in sides else "the left warehouse")
+    here_columns, there_columns = (sorted(set(c) - LOAD_TIME_COLUMNS) for c in sides.values())
+    if here_columns != there_columns:
+        return f"columns differ: {sorted(set(here_columns) ^ set(there_columns))}"
+    select = ", ".join(f'"{c}"' for c in here_columns)
+    here, there = f"select {select} from {name}", f"select {select} from other.{name}"
+    twice = 0
+    if set(here_columns) >= SNAPSHOT_COLUMNS:
+        here, there = f"{here} where dbt_valid_to is null", f"{there} where dbt_valid_to is null"
+        for table in (name, f"other.{name}"):
+            (surplus,) = connection.execute(
+                f"select count(*) - count(distinct dbt_scd_id) from {table}"
             ).fetchone()
-            differences[table] = count
-    return differences
+            twice += surplus
+    (count,) = connection.execute(
+        f"select count(*) from (({here} except all {there}) union all ({there} except all {here}))"
+    ).fetchone()
+    return count + twice
+
+
+# the schemas every build writes (more may come, e.g. a later ML step's: warehouse_differences finds them)
+BUILT_SCHEMAS = {"raw", "seeds", "bronze", "silver", "snapshots", "gold", "ml"}
+
+
+def assert_same_warehouse(left: Path, right: Path, why: str) -> None:
+    """`left` holds what the clean build `right` holds: every schema a build writes, table for table."""
+    differences = warehouse_differences(left, right)
+    assert {name.split(".")[0] for name in differences} >= BUILT_SCHEMAS, sorted(differences)
+    differing = {name: d for name, d in differences.items() if d != 0}
+    assert not differing, f"{why}; differing tables: {differing}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gen_support import file_hashes
 
+from emporium.config import PROJECT_ROOT, Settings
 from generator.cli import main
 from tests import support
 
@@ -48,3 +49,12 @@ def test_the_suites_tiny_world_is_the_one_these_tests_check(tiny: Path, tmp_path
     assert file_hashes(tmp_path / "landing") == file_hashes(tiny)
     manifest = _manifest(tiny)
     assert manifest["drift_date"] == "2025-03-01" < manifest["end_date"] == "2025-04-30"
+
+
+def test_the_seeds_the_generator_writes_equal_the_committed_ones(tiny_landing: Settings) -> None:
+    """dbt loads the committed seeds/, the generator draws its world from its own reference data: the two
+    must not drift apart (the tiny world spans one year, as the committed holidays do)."""
+    written = {p.name: p.read_bytes() for p in (tiny_landing.data_dir / "seeds").glob("*.csv")}
+    committed = {p.name: p.read_bytes() for p in (PROJECT_ROOT / "seeds").glob("*.csv")}
+    assert written.keys() == committed.keys()
+    assert [name for name in written if written[name] != committed[name]] == []

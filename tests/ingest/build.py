@@ -12,7 +12,7 @@ from pathlib import Path
 
 from emporium.config import Settings
 from emporium.contract import ENTITIES
-from emporium.dbt import run_dbt
+from emporium.dbt import AFTER_PYTHON, run_dbt
 from emporium.engine import connect, fetch_all
 from ingest.raw_load import LoadReport, load_raw, load_truth
 from tests.support import settings_for
@@ -50,8 +50,8 @@ def build(
         ]
     if select:
         args += ["--select", *select]
-    if not truth:
-        args += ["--exclude", "tag:truth"]
+    # the models over Python assets' tables need those assets first: these builds run none
+    args += ["--exclude", AFTER_PYTHON, *(["tag:truth"] if not truth else [])]
     run_dbt(settings, *args, quiet=True)
 
 

@@ -6,7 +6,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from emporium.config import PROJECT_ROOT
+from orchestration.automation import WAREHOUSE
+from orchestration.dashboards import DASHBOARDS, GOLD_COPY, SITE
 from orchestration.definitions import defs
+from orchestration.instance import WAREHOUSE_POOL
 from orchestration.warehouse import MANIFEST
 from quality.gates import gate_checks
 
@@ -44,6 +48,61 @@ def test_dbt_tests_are_checks_and_error_severity_blocks(graph: Any, manifest: di
         parent = manifest["nodes"][test["attached_node"]]
         spec = checks[(dg.AssetKey([parent["schema"], parent["name"]]), test["name"])]
         assert spec.blocking == (test["config"]["severity"].lower() == "error"), test["name"]
+
+
+# References kept when their target was quarantined: their relationship tests warn (README, Quality 5)
+DANGLING_REFERENCES = {
+    ("orders", "campaign_id"),
+    ("campaign_contacts", "campaign_id"),
+    ("support_tickets", "order_id"),
+}
+
+
+def test_relationships_block_except_the_references_the_readme_names(manifest: dict) -> None:
+    relationships = [
+        n for n in manifest["nodes"].values() if (n.get("test_metadata") or {}).get("name") == "relationships"
+        and manifest["nodes"][n["attached_node"]]["schema"] == "silver"
+    ]  # fmt: skip
+    assert len(relationships) > 10
+    warned = set()
+    for test in relationships:
+        model = manifest["nodes"][test["attached_node"]]["name"]
+        if test["config"]["severity"].lower() == "warn":
+            warned.add((model, test["column_name"]))
+    assert warned == DANGLING_REFERENCES
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{column}`" in readme for _, column in DANGLING_REFERENCES)
+
+
+def _singular_test_target(test: dict, manifest: dict) -> dg.AssetKey | None:
+    """The model a singular test checks: the one its `meta.dagster.ref` names (dagster-dbt's convention for a
+    test reading several models), else its only parent model; None when neither says."""
+    ref = ((test["config"].get("meta") or {}).get("dagster") or {}).get("ref", {}).get("name")
+    nodes = [manifest["nodes"][p] for p in test["depends_on"]["nodes"] if p in manifest["nodes"]]
+    if ref:
+        nodes = [n for n in manifest["nodes"].values() if n["name"] == ref and n["resource_type"] != "test"]
+    return dg.AssetKey([nodes[0]["schema"], nodes[0]["name"]]) if len(nodes) == 1 else None
+
+
+def test_singular_tests_are_checks_on_their_models(graph: Any, manifest: dict) -> None:
+    singular = [
+        n for n in manifest["nodes"].values() if n["resource_type"] == "test" and not n.get("attached_node")
+    ]
+    names = {test["name"] for test in singular}
+    # the truth tests of tests/dbt/ (gold and quarantine against the planted truth) and the held-rows test
+    assert {
+        "assert_daily_revenue_matches_truth",
+        "assert_quarantine_matches_defect_log",
+        "assert_row_counts_match_truth",
+        "assert_churn_labels_match_truth",
+        "assert_held_rows_wait_for_a_missing_parent",
+    } <= names
+    for test in singular:
+        target = _singular_test_target(test, manifest)
+        assert target is not None, f"{test['name']} checks no one model: name it in meta.dagster.ref"
+        key = dg.AssetCheckKey(target, test["name"])
+        assert key in graph.asset_check_keys, key
+        assert graph.get_check_spec(key).blocking == (test["config"]["severity"].lower() == "error"), key
 
 
 @pytest.mark.parametrize("layer", ["bronze", "silver", "gold"])
@@ -96,4 +155,10 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
         "daily_newest_partition",
         "ml_training_weekly",
         "causal_estimates_weekly",
+        "dashboards_schedule",
     }
+    # the site build is its own job: never in the warehouse selection the sensor, schedule and tests run
+    warehouse = WAREHOUSE.resolve(graph)
+    assert DASHBOARDS.resolve(graph) == {GOLD_COPY, SITE} and not warehouse & {GOLD_COPY, SITE}
+    assert graph.get(GOLD_COPY).pools == {WAREHOUSE_POOL} and not graph.get(SITE).pools
+    assert dg.AssetKey(["gold", "mart_daily_revenue"]) in graph.get(GOLD_COPY).parent_keys

@@ -46,26 +46,17 @@ def test_the_run_is_recorded_in_dagster_home_with_telemetry_off(
     assert checks, "the silver gate's row accounting was recorded as an asset check"
 
 
-def test_failing_blocking_gate_check_stops_downstream_assets(
-    tiny_warehouse: Settings, tmp_path: Path
-) -> None:
-    settings = settings_for(tmp_path, EMPORIUM_LANDING_DIR=str(tiny_warehouse.landing_dir))
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(tiny_warehouse.warehouse_path, settings.warehouse_path)
-    with duckdb.connect(str(settings.warehouse_path)) as connection:  # rows lost between bronze and silver
-        connection.execute(
-            "delete from silver.orders where order_id in (select order_id from silver.orders limit 3)"
-        )
-
+def _gate_then_gold(settings: Settings) -> tuple[dg.ExecuteInProcessResult, list[dg.EventLogEntry]]:
+    """The silver gate's checks and everything in gold and ml, as one job over the first landing day."""
     definitions = build_definitions(settings_env(settings))
-    gold = [
+    downstream = [
         key for key in definitions.resolve_asset_graph().get_all_asset_keys() if key.path[0] in ("gold", "ml")
     ]
     silver_gate = [
         dg.AssetCheckKey(dg.AssetKey(c.relation.split(".")), c.name) for c in gate_checks("silver")
     ]
     job = dg.define_asset_job(
-        "gate_then_gold", dg.AssetSelection.assets(*gold) | dg.AssetSelection.checks(*silver_gate)
+        "gate_then_gold", dg.AssetSelection.assets(*downstream) | dg.AssetSelection.checks(*silver_gate)
     )
     merged = dg.Definitions.merge(definitions, dg.Definitions(jobs=[job]))
     instance = get_instance(settings)
@@ -78,6 +69,28 @@ def test_failing_blocking_gate_check_stops_downstream_assets(
         },
         raise_on_error=False,
     )
+    return result, list(instance.all_logs(result.run_id))
+
+
+def _steps(logs: list[dg.EventLogEntry], event_type: dg.DagsterEventType) -> set[str]:
+    return {e.step_key for e in logs if e.dagster_event and e.dagster_event.event_type == event_type}
+
+
+def test_failing_blocking_gate_check_stops_downstream_assets(
+    tiny_warehouse: Settings, tiny_run: RunOutcome, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, EMPORIUM_LANDING_DIR=str(tiny_warehouse.landing_dir))
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tiny_warehouse.warehouse_path, settings.warehouse_path)
+    # control: the run that built this world passed the same gate and executed every step after it
+    control = list(get_instance(tiny_warehouse).all_logs(tiny_run.run_id))
+    assert {"silver_gate", "gold", "gold_gate"} <= _steps(control, dg.DagsterEventType.STEP_SUCCESS)
+
+    with duckdb.connect(str(settings.warehouse_path)) as connection:  # rows lost between bronze and silver
+        connection.execute(
+            "delete from silver.orders where order_id in (select order_id from silver.orders limit 3)"
+        )
+    result, logs = _gate_then_gold(settings)
     evaluations = [
         e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
@@ -87,3 +100,15 @@ def test_failing_blocking_gate_check_stops_downstream_assets(
     assert not result.success and materialized == [], (
         "no gold asset materialises after a failed blocking check"
     )
+    # the gate's step fails because its blocking check failed, and nothing else does ...
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "silver_gate"
+    error = failure.step_failure_data.error
+    assert error.cls_name == "DagsterAssetCheckFailedError" and "silver/orders: " in error.message
+    assert "row_accounting" in error.message
+    # ... every step downstream never starts: Dagster does not execute it, its dependency having failed
+    assert _steps(logs, dg.DagsterEventType.STEP_START) == {"silver_gate"}
+    reasons = {e.step_key: e.user_message for e in logs if (e.user_message or "").endswith("Not executing.")}
+    assert "gold" in reasons and reasons.keys() <= _steps(control, dg.DagsterEventType.STEP_SUCCESS)
+    assert "failed: ['silver_gate'" in reasons["gold"], "gold waits on the gate's step"
+    assert all("failed: ['silver_gate'" in r or "were not executed" in r for r in reasons.values())

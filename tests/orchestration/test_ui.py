@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,9 @@ from pathlib import Path
 from emporium.config import PROJECT_ROOT, settings_env
 from orchestration.definitions import defs
 from orchestration.instance import prepare_home
-from tests.support import settings_for
+from tests.support import free_port, settings_for
 
 QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _graphql(port: int, query: str) -> dict:
@@ -36,7 +29,7 @@ def _graphql(port: int, query: str) -> dict:
 def test_webserver_serves_the_whole_graph_on_localhost(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     prepare_home(settings)
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("dagster-webserver")), "-m", "orchestration.definitions"]
     command += ["-h", "127.0.0.1", "-p", str(port)]
     env = {**os.environ, **settings_env(settings)}

@@ -146,7 +146,7 @@ def test_silver_gate_accounts_for_every_row_and_bounds_event_times(warehouse_cop
         ("silver.payments", "row_accounting"),
         ("silver.int_customers__history", "one_current_version_per_key"),
         ("silver.payments", "within_landing_range"),
-        ("silver.held_payments", "held_at_most_7_days"),
+        ("silver.held_payments", "rows_held_over_7_days"),
     }
     unbalanced = _outcome(result, "silver.customers", "row_accounting")
     c = accounting["customers"]
@@ -155,7 +155,7 @@ def test_silver_gate_accounts_for_every_row_and_bounds_event_times(warehouse_cop
         assert str(number) in unbalanced.observed
     late = _outcome(result, "silver.payments", "within_landing_range")
     assert late.rows_failed == 1 and "2099-01-01" in late.observed
-    stuck = _outcome(result, "silver.held_payments", "held_at_most_7_days")
+    stuck = _outcome(result, "silver.held_payments", "rows_held_over_7_days")
     assert stuck.severity == "warn" and stuck.rows_failed == 1 and "2000-01-01" in stuck.observed
 
 
@@ -197,10 +197,8 @@ def test_bronze_gate_catches_schema_drift_and_a_quarantine_surge(warehouse_copy:
         ("bronze.quarantine_customers", "quarantine_share_at_most_10_percent"),
     }
     assert "surprise" in _outcome(result, "bronze.stg_shop__orders", "columns_match_docs").observed
-    assert (
-        _outcome(result, "bronze.quarantine_customers", "quarantine_share_at_most_10_percent").severity
-        == "warn"
-    )
+    surge = _outcome(result, "bronze.quarantine_customers", "quarantine_share_at_most_10_percent")
+    assert surge.severity == "error", "blocking, as its name promises"
 
 
 @pytest.mark.postgres

@@ -1,0 +1,1 @@
+select * from gold.mart_quality_gate_runs
