@@ -238,6 +238,25 @@ def evaluate_recommender(
     return metrics
 
 
+def recommender_importance(
+    model: ItemItemModel, interactions: pd.DataFrame, bought: pd.DataFrame, k: int, *, seed: int = 0
+) -> pd.DataFrame:
+    """Permutation importance of the model's inputs: the drop in recall@k when one input column of the
+    customers' histories (which products, how much weight) is shuffled across rows."""
+    base = evaluate_recommender(model, interactions, bought, k)[f"recall_at_{k}"]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for column in ("product_id", "weight"):
+        shuffled = interactions.assign(**{column: rng.permutation(interactions[column].to_numpy())})
+        rows.append(
+            {
+                "feature": column,
+                "mean": base - evaluate_recommender(model, shuffled, bought, k)[f"recall_at_{k}"],
+            }
+        )
+    return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
+
+
 def train_recommender_model(
     settings: Settings, connection: Any, *, truth: Truth | None = None
 ) -> TrainingOutcome:
@@ -254,6 +273,7 @@ def train_recommender_model(
     bought = purchases_between(connection, start, end)
     model = fit_item_item(interactions, products)
     metrics = evaluate_recommender(model, interactions, bought, k)
+    importance = recommender_importance(model, interactions, bought, k)
     if truth is not None:
         metrics.update(truth(bought))
     champion = None
@@ -286,8 +306,12 @@ def train_recommender_model(
             "k": k,
         }
         _log_common(
-            _recommender_card(start, end, metrics, failed, k), metrics, params, {"model": "recommender"}
+            _recommender_card(start, end, metrics, failed, k, importance),
+            metrics,
+            params,
+            {"model": "recommender"},
         )
+        mlflow.log_text(importance.to_csv(index=False), "permutation_importance.csv")
         from ml.recommender_model import RecommenderModel
 
         python_model = RecommenderModel(model, k)
@@ -308,7 +332,12 @@ def train_recommender_model(
 
 
 def _recommender_card(
-    start: dt.date, end: dt.date, metrics: dict[str, float], failed: list[str], k: int
+    start: dt.date,
+    end: dt.date,
+    metrics: dict[str, float],
+    failed: list[str],
+    k: int,
+    importance: pd.DataFrame,
 ) -> str:
     oracle = metrics.get(f"oracle_recall_at_{k}")
     truth = (
@@ -327,6 +356,9 @@ def _recommender_card(
             " product, blended with popularity; popular products for customers without history.",
             "Metrics (evaluation window)": _metric_lines(metrics),
             "Truth comparison": truth,
+            f"Permutation importance (drop in recall@{k})": ", ".join(
+                f"{r.feature} ({r.mean:.3f})" for r in importance.itertuples()
+            ),
             "Checks": "all passed" if not failed else "; ".join(failed),
             "Caveats": "Implicit feedback only; products launched after the training cut have no neighbours until"
             " the next training run.",

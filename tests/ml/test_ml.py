@@ -79,6 +79,7 @@ def test_training_registers_both_models_and_the_first_passing_version_is_champio
     assert {"recall_at_10", "ndcg_at_10", "popularity_recall_at_10", "oracle_recall_at_10"} <= set(
         recommender.data.metrics
     )
+    assert "permutation_importance.csv" in {a.path for a in client.list_artifacts(recommender.info.run_id)}
 
 
 def test_metrics_come_from_held_out_rows_only(ml_world: Settings) -> None:
