@@ -128,4 +128,5 @@ def test_the_resend_releases_them_and_gold_equals_a_clean_build(
         world.settings.warehouse_path,
         tiny_warehouse.warehouse_path,
         "equals a build that never saw the broken file",
+        left_is_quick_build=True,
     )
