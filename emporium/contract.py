@@ -60,6 +60,12 @@ _KINDS = {"id": ID, "sid": SID, "text": TEXT, "email": TEXT, "money": MONEY, "qu
 CONTRACT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
 
 
+def lookback_days(path: Path = CONTRACT_FILE) -> int:
+    """`vars.lookback_days`: how many landing days back a row may still arrive late, so an incremental run
+    re-reads (and recomputes) that many days before its first one."""
+    return int(yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]["lookback_days"])
+
+
 def load_entities(path: Path = CONTRACT_FILE) -> tuple[Entity, ...]:
     """The entities of `vars.landing_contract` in `path`; a malformed entry raises naming the entity."""
     declared = yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]["landing_contract"]

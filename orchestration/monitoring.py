@@ -17,6 +17,7 @@ import json
 
 import dagster as dg
 
+from emporium.contract import lookback_days
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.ml import TRAINING_JOB
 from orchestration.partitions import days_in, window
@@ -44,7 +45,9 @@ def drift_reports(context: dg.AssetExecutionContext, emporium: EmporiumResource)
     from ml.drift import monitor
 
     span = window(context)
-    rows = monitor(emporium.settings(), None if span is None else days_in(span))
+    # late rows of the days before the run's first land in its files: their reports change too
+    days = None if span is None else days_in((span[0] - dt.timedelta(days=lookback_days()), span[1]))
+    rows = monitor(emporium.settings(), days)
     alarms = sorted({(row.report_date, row.column_name) for row in rows if row.alarm})
     alarm_days = sorted({day.isoformat() for day, _ in alarms})
     if alarms:
