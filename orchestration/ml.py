@@ -87,7 +87,7 @@ def _floor_checks(key: dg.AssetKey, outcome: Any, floor: tuple[str, float]) -> l
 
 
 @dg.multi_asset(
-    name="ml_training",
+    name="train_models",  # not the job's name: a job and an op may not share one in a code location
     specs=[
         dg.AssetSpec(
             CHURN_MODEL,
@@ -119,7 +119,7 @@ def _floor_checks(key: dg.AssetKey, outcome: Any, floor: tuple[str, float]) -> l
     ],
     pool=WAREHOUSE_POOL,
 )
-def ml_training(context: dg.AssetExecutionContext, emporium: EmporiumResource) -> Iterator[Any]:
+def train_models(context: dg.AssetExecutionContext, emporium: EmporiumResource) -> Iterator[Any]:
     from emporium.engine import connect
     from ml.training import train_churn_model, train_recommender_model
 
@@ -209,7 +209,7 @@ def batch_scoring(context: dg.AssetExecutionContext, emporium: EmporiumResource)
     )
 
 
-ML_ASSETS = (ml_training, batch_scoring)
+ML_ASSETS = (train_models, batch_scoring)
 TRAINING = dg.AssetSelection.assets(CHURN_MODEL, RECOMMENDER_MODEL)
 training_job = dg.define_asset_job(TRAINING_JOB, selection=TRAINING, description="train, register, approve")
 training_schedule = dg.ScheduleDefinition(

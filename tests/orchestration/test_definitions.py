@@ -165,3 +165,9 @@ def test_partitions_single_run_backfills_and_automation(graph: Any) -> None:
     assert DASHBOARDS.resolve(graph) == {GOLD_COPY, SITE} and not warehouse & {GOLD_COPY, SITE}
     assert graph.get(GOLD_COPY).pools == {WAREHOUSE_POOL} and not graph.get(SITE).pools
     assert dg.AssetKey(["gold", "mart_daily_revenue"]) in graph.get(GOLD_COPY).parent_keys
+
+
+def test_the_code_location_loads_as_the_ui_and_daemon_load_it() -> None:
+    # what `dagster dev` does on start: every job of the location resolved (e.g. no job named like an op);
+    # the in-process runs resolve only the jobs they run and would not notice
+    dg.Definitions.validate_loadable(defs)
