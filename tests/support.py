@@ -26,7 +26,11 @@ def free_port() -> int:
 
 def settings_for(data_dir: Path, **overrides: str) -> Settings:
     # Paths derive from data_dir unless overridden, whatever the calling shell exports.
-    derived = ("EMPORIUM_LANDING_DIR", "EMPORIUM_WAREHOUSE_PATH", "DAGSTER_HOME")
+    # (a run exports its settings to the processes it starts, so an earlier test's MLflow store may be set)
+    derived = (
+        "EMPORIUM_LANDING_DIR", "EMPORIUM_WAREHOUSE_PATH", "DAGSTER_HOME", "MLFLOW_TRACKING_URI",
+        "EMPORIUM_MLFLOW_ARTIFACTS", "EMPORIUM_ONLINE_STORE_PATH", "EMPORIUM_PREDICTION_LOG",
+    )  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in derived}
     env |= {"EMPORIUM_DATA_DIR": str(data_dir), "DBT_TARGET": "duckdb"}
     env["DBT_TARGET_PATH"] = str(data_dir / "target")

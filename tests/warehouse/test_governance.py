@@ -104,9 +104,12 @@ def assert_docs_generate_documents_gold_and_ml(settings: Settings) -> None:
             problems.append(f"{node['name']}: no description")
         if not node["config"]["meta"].get("owner"):
             problems.append(f"{node['name']}: no meta owner")
-        built = {c.lower() for c in catalog["nodes"][uid]["columns"]}  # the columns the table really has
         documented = {name.lower(): c for name, c in node["columns"].items()}
-        problems += [f"{node['name']}.{c}: not documented" for c in sorted(built - set(documented))]
+        if uid in catalog["nodes"]:
+            built = {c.lower() for c in catalog["nodes"][uid]["columns"]}  # the columns the table really has
+            problems += [f"{node['name']}.{c}: not documented" for c in sorted(built - set(documented))]
+        elif "python_inputs" not in node["tags"]:  # only a model after a job of its own may be unbuilt here
+            problems.append(f"{node['name']}: not built")
         problems += [f"{node['name']}.{c}: empty description" for c, doc in documented.items()
                      if not doc["description"].strip()]  # fmt: skip
         problems += [f"{node['name']}.{c}: tagged pii in gold/ml" for c, doc in documented.items()
