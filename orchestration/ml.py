@@ -17,6 +17,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.instance import WAREHOUSE_POOL
+from orchestration.partitions import single_run
 from orchestration.resources import EmporiumResource
 
 CHURN_MODEL = dg.AssetKey(["ml", "churn_model"])
@@ -145,6 +146,7 @@ def train_models(context: dg.AssetExecutionContext, emporium: EmporiumResource) 
 
 @dg.multi_asset(
     name="batch_scoring",
+    backfill_policy=single_run,  # in a range run (a CLI backfill) it scores once, like the dbt layers
     specs=[
         dg.AssetSpec(
             CHURN_PREDICTIONS,

@@ -20,7 +20,7 @@ import dagster as dg
 from emporium.contract import lookback_days
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.ml import TRAINING_JOB
-from orchestration.partitions import days_in, window
+from orchestration.partitions import days_in, single_run, window
 from orchestration.resources import EmporiumResource
 
 DRIFT_REPORTS = dg.AssetKey(["ml", "drift_reports"])
@@ -39,6 +39,7 @@ DRIFT_INPUTS = [
     group_name="ml",
     deps=DRIFT_INPUTS,
     pool=WAREHOUSE_POOL,
+    backfill_policy=single_run,  # a range run reports its days once
     description="input drift per landing day and column against the 28 days before (ml/drift.py)",
 )
 def drift_reports(context: dg.AssetExecutionContext, emporium: EmporiumResource) -> dg.MaterializeResult:

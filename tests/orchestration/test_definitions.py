@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from emporium.config import PROJECT_ROOT
-from orchestration.automation import WAREHOUSE
+from orchestration.automation import WAREHOUSE, WAREHOUSE_CLI_SELECTION
 from orchestration.dashboards import DASHBOARDS, GOLD_COPY, SITE
 from orchestration.definitions import defs
 from orchestration.instance import WAREHOUSE_POOL
@@ -171,3 +171,10 @@ def test_the_code_location_loads_as_the_ui_and_daemon_load_it() -> None:
     # what `dagster dev` does on start: every job of the location resolved (e.g. no job named like an op);
     # the in-process runs resolve only the jobs they run and would not notice
     dg.Definitions.validate_loadable(defs)
+
+
+def test_the_cli_backfill_selection_is_the_warehouse(graph: Any) -> None:
+    # the README's `dagster asset materialize --select` string selects what the sensor and schedule build
+    assert dg.AssetSelection.from_string(WAREHOUSE_CLI_SELECTION).resolve(graph) == WAREHOUSE.resolve(graph)
+    assert all(graph.get(key).backfill_policy == dg.BackfillPolicy.single_run() for key in WAREHOUSE.resolve(graph)
+               if graph.get(key).is_materializable)  # fmt: skip

@@ -17,6 +17,7 @@ import pytest
 from emporium.config import PROJECT_ROOT, Settings, settings_env
 from emporium.engine import connect, fetch_all
 from orchestration import summary
+from orchestration.automation import WAREHOUSE_CLI_SELECTION
 from orchestration.commands import FILES_REJECTED, print_summary
 from orchestration.ingest import LEDGER
 from orchestration.instance import get_instance
@@ -141,7 +142,7 @@ def test_resent_file_is_picked_up_and_a_cli_backfill_rebuilds_it(
 
     start, end = rejected.day, dt.date.fromisoformat(newest)  # the range the sensor asked for
     command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize"]
-    command += ["-m", "orchestration.definitions", "--select", "not group:landing"]
+    command += ["-m", "orchestration.definitions", "--select", WAREHOUSE_CLI_SELECTION]
     command += ["--partition-range", f"{start}...{end}"]
     env = {**os.environ, **settings_env(settings)}
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
