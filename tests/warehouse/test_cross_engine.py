@@ -12,6 +12,7 @@ import pytest
 
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all, list_tables
+from tests.support import RUN_RECORD_TABLES
 
 LOAD_TIME_COLUMNS = {"_loaded_at"}  # when a row was built, not what it says
 
@@ -61,7 +62,8 @@ def test_gold_is_the_same_on_both_engines(tiny_warehouse: Settings, postgres_war
     assert pg_revenue == duck_revenue, {
         d: (v, pg_revenue.get(d)) for d, v in duck_revenue.items() if pg_revenue.get(d) != v
     }
-    for table in tables:
+    # the marts over the runs' own records (gate results, rejections) differ by run, not by engine
+    for table in [t for t in tables if f"gold.{t}" not in RUN_RECORD_TABLES]:
         duck_rows, pg_rows = (
             table_rows(tiny_warehouse, "gold", table),
             table_rows(postgres_warehouse, "gold", table),
