@@ -279,7 +279,9 @@ def hammer(server: Server, customers: list[int], stop: threading.Event, answers:
             i += 1
 
 
-def under_load(server: Server, action: Callable[[], None], threads: int = 4) -> list:
+def under_load(server: Server, action: Callable[[], None], threads: int = 4, at_least: int = 0) -> list:
+    """The answers to requests sent by `threads` clients while `action` runs, and after it until `at_least`
+    answers came (bounded), so a busy machine still puts the action under load."""
     known, _ = store_customers(server)
     stop, answers = threading.Event(), []
     workers = [
@@ -289,6 +291,9 @@ def under_load(server: Server, action: Callable[[], None], threads: int = 4) -> 
         worker.start()
     try:
         action()
+        deadline = time.monotonic() + 60
+        while len(answers) < at_least and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         stop.set()
         for worker in workers:
@@ -305,7 +310,7 @@ def test_an_alias_switch_is_picked_up_live_with_no_failed_request(server: Server
         assert wait_for(lambda: httpx.get(f"{server.url}/health").json()["champion"] == "2")
         time.sleep(1)
 
-    answers = under_load(server, switch)
+    answers = under_load(server, switch, at_least=51)
     assert len(answers) > 50
     failed = [a for a in answers if a[0] != 200]
     assert not failed, failed[:3]
