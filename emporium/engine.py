@@ -96,6 +96,11 @@ class DuckDBEngine(Engine):
             path.parent.mkdir(parents=True, exist_ok=True)
         connection = duckdb.connect(str(path), read_only=read_only)
         connection.execute("set enable_progress_bar = false")
+        # SET, not connect(config=...): a second connection to the same file in this process (tests, Great
+        # Expectations) would otherwise fail on a configuration that differs from the first one's
+        for name, value in self.settings.duckdb.config().items():
+            quoted = value.replace("'", "''")
+            connection.execute(f"set {name} = '{quoted}'")
         return connection
 
     def begin(self, connection: Any) -> None:
