@@ -32,6 +32,7 @@ TRUTH_COLUMNS = {
     "experiment_assignments": ("customer_id", "assigned_at", "variant"),
 }
 STREAM_ROWS = 500_000  # simulated rows of one entity gathered before they are injected and written
+WRITERS = 2  # batches written at once (the machines this runs on have 2 cores or more)
 
 
 def _in_file_order(raw: Table, keep: np.ndarray) -> Table:
@@ -105,37 +106,43 @@ class _EntityStream:
 
 class _Landing:
     """Writes every entity while the world is simulated, so no table is ever held whole. Batches are
-    written on one background thread while the next days are simulated (Arrow and most numpy work
-    release the GIL); at most one batch is in flight, which bounds memory."""
+    written on WRITERS background threads while the next days are simulated (Arrow, file writes and most
+    numpy work release the GIL); at most WRITERS batches are in flight, which bounds memory, and one
+    entity's batches are written in order."""
 
     def __init__(self, params: Params, out: Path, first_day: int, spool: Path) -> None:
         self.params = params
         self.streams = {
             e.name: _EntityStream(params, e, out, first_day, spool / f"{e.name}.csv") for e in ENTITIES
         }
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-writer")
-        self._pending: Future[None] | None = None
+        self._worker = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="landing-writer")
+        self._pending: dict[str, Future[None]] = {}  # entity -> its batch in flight, oldest first
 
     def on_day_end(self, day: int, builders: dict[str, TableBuilder]) -> None:
-        for name, stream in self.streams.items():
+        for name in self.streams:
             builder = builders[name]
             if builder.rows >= STREAM_ROWS:
                 builders[name] = TableBuilder(builder.columns[:-3])
-                table = builder.build(sort=False)  # file order is set after injection
-                self._wait()
-                self._pending = self._worker.submit(stream.write, table, day)
+                self._submit(name, builder.build(sort=False), day)  # file order is set after injection
 
     def finish(self, world: World) -> None:
-        """Writes the last rows and every partition left, then stops the worker."""
-        self._wait()
-        self._worker.shutdown()
-        for name, stream in self.streams.items():
-            stream.write(world.tables.pop(name), self.params.days - 1)
+        """Writes the last rows and every partition left."""
+        for name in self.streams:
+            self._submit(name, world.tables.pop(name), self.params.days - 1)
+        while self._pending:
+            self._pending.pop(next(iter(self._pending))).result()
 
-    def _wait(self) -> None:
-        if self._pending is not None:
-            self._pending.result()  # re-raises a failed write here
-            self._pending = None
+    def close(self) -> None:
+        """Stops the workers (after a failure: once the batches they are writing are done)."""
+        self._worker.shutdown(cancel_futures=True)
+
+    def _submit(self, name: str, table: Table, through: int) -> None:
+        previous = self._pending.pop(name, None)
+        if previous is not None:
+            previous.result()  # re-raises a failed write here
+        while len(self._pending) >= WRITERS:
+            self._pending.pop(next(iter(self._pending))).result()
+        self._pending[name] = self._worker.submit(self.streams[name].write, table, through)
 
 
 def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: int, progress: bool) -> None:
@@ -143,8 +150,11 @@ def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".defect-log-") as spool:
         landing = _Landing(params, out, first_day, Path(spool))
-        world = simulate(params, build_pools(params.seed), progress, landing.on_day_end)
-        landing.finish(world)
+        try:
+            world = simulate(params, build_pools(params.seed), progress, landing.on_day_end)
+            landing.finish(world)
+        finally:
+            landing.close()
         streams = landing.streams.values()
         counts = {s.entity.name: s.counts() for s in streams}
         clean = {s.entity.name: s.clean_rows() for s in streams}
