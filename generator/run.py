@@ -60,6 +60,7 @@ class _EntityStream:
         self.rows = self.quarantined = self.originals = 0
         self.keys = np.zeros(0, np.int64)  # distinct valid keys so far (change feeds)
         self.clean: list[Table] = []  # clean landed rows, truth columns only
+        self._latest = _LatestVersions(entity.key)  # a change feed's: only each key's current version
 
     def write(self, table: Table, through: int) -> None:
         """Adds newly simulated rows and writes the partitions up to day `through`."""
@@ -70,7 +71,11 @@ class _EntityStream:
             raise RuntimeError(f"{entity.name}: rows simulated for days already written")
         if entity.name in TRUTH_COLUMNS:
             landed = table[defects.LAND] <= p.days - 1
-            self.clean.append({c: table[c][landed] for c in TRUTH_COLUMNS[entity.name]})
+            rows = {c: table[c][landed] for c in TRUTH_COLUMNS[entity.name]}
+            if entity.change_feed:
+                self._latest.add(rows)
+            else:
+                self.clean.append(rows)
         raw = defects.inject(p, entity, table, self.epoch0)
         if self.carry is not None:
             raw = concat([self.carry, raw], consume=True)
@@ -100,8 +105,46 @@ class _EntityStream:
         return self.rows, clean, self.rows - clean - self.quarantined, self.quarantined
 
     def clean_rows(self) -> Table:
+        if self.entity.change_feed:
+            return self._latest.table() if self.entity.name in TRUTH_COLUMNS else {}
         columns = TRUTH_COLUMNS.get(self.entity.name, ())
         return {c: np.concatenate([part[c] for part in self.clean]) for c in columns} if self.clean else {}
+
+
+class _LatestVersions:
+    """The current version of each key of a change feed (newest updated_at; of equal ones the last
+    added), kept in arrays indexed by the key (ids count up from 1), so memory follows the keys, not
+    the versions. The truth reads a change feed's current state only (any version gives the fields
+    that never change, such as an order's customer and ordered_at)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.columns: Table = {}
+        self.seen = np.zeros(0, bool)
+
+    def add(self, rows: Table) -> None:
+        ids = rows[self.key]
+        if len(ids) == 0:
+            return
+        # the batch's own winners: lexsort is stable, so of equal timestamps the last added is last
+        order = np.lexsort((rows["updated_at"], ids))
+        last = order[np.append(ids[order][1:] != ids[order][:-1], True)]
+        ids = ids[last]
+        if int(ids.max()) >= len(self.seen):
+            size = max(int(ids.max()) + 1, 2 * len(self.seen))
+            self.seen = np.concatenate([self.seen, np.zeros(size - len(self.seen), bool)])
+            for name, values in rows.items():
+                old = self.columns.get(name, np.zeros(0, values.dtype))
+                self.columns[name] = np.concatenate([old, np.zeros(size - len(old), values.dtype)])
+        # later batches win ties, as later rows do within one
+        wins = ~self.seen[ids] | (rows["updated_at"][last] >= self.columns["updated_at"][ids])
+        for name, values in rows.items():
+            self.columns[name][ids[wins]] = values[last[wins]]
+        self.seen[ids[wins]] = True
+
+    def table(self) -> Table:
+        keep = np.flatnonzero(self.seen)
+        return {name: values[keep] for name, values in self.columns.items()}
 
 
 class _Landing:
