@@ -99,8 +99,16 @@ class DuckDBEngine(Engine):
         # SET, not connect(config=...): a second connection to the same file in this process (tests, Great
         # Expectations) would otherwise fail on a configuration that differs from the first one's
         for name, value in self.settings.duckdb.config().items():
+            (current,) = connection.execute("select current_setting(?)", [name]).fetchone()
+            if str(current) == value:
+                continue
             quoted = value.replace("'", "''")
-            connection.execute(f"set {name} = '{quoted}'")
+            try:
+                connection.execute(f"set {name} = '{quoted}'")
+            except duckdb.NotImplementedException:
+                # the database is open in this process and has spilled already: DuckDB keeps its directory
+                if name != "temp_directory":
+                    raise
         return connection
 
     def begin(self, connection: Any) -> None:
