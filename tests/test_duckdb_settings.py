@@ -39,6 +39,18 @@ def test_python_connections_take_the_settings(tmp_path: Path) -> None:
     assert row == ("700.0 MiB", 1, str(tmp_path / "spill"))
 
 
+def test_a_second_connection_opens_after_the_first_spilled(tmp_path: Path) -> None:
+    """DuckDB will not switch a spill directory once used, not even to itself: the second connection to
+    the same file in this process must still open (the Dagster process, Great Expectations)."""
+    engine = DuckDBEngine(load_settings({**_env(tmp_path), "EMPORIUM_DUCKDB_MEMORY_LIMIT": "20MB"}))
+    with engine.connect(read_only=False) as first:
+        first.execute("create table t as select range as i, hash(range) as h from range(3000000)")
+        first.execute("select i from t order by h").fetchall()
+        assert (tmp_path / "spill").is_dir()  # it spilled there
+        with engine.connect(read_only=False) as second:
+            assert second.execute(SHOW).fetchone() == ("19.0 MiB", 1, str(tmp_path / "spill"))
+
+
 def test_dbt_connections_take_the_settings(tmp_path: Path) -> None:
     """dbt's connection check runs DuckDB with the profile's settings: a memory limit DuckDB cannot read
     fails it (`dbt debug` neither parses the project nor builds anything, so it is the cheap probe)."""
