@@ -58,7 +58,7 @@ class _EntityStream:
         self.written_through = -1
         self.log = log
         self.rows = self.quarantined = self.originals = 0
-        self.keys = np.zeros(0, np.int64)  # distinct valid keys so far (change feeds)
+        self.keys = np.zeros(0, bool)  # change feeds: which valid keys were written (ids count up from 1)
         self.clean: list[Table] = []  # clean landed rows, truth columns only
         self._latest = _LatestVersions(entity.key)  # a change feed's: only each key's current version
 
@@ -95,13 +95,17 @@ class _EntityStream:
         self.rows += n_rows(raw)
         self.quarantined += int((~valid).sum())
         self.originals += int((raw[defects.PART] == defects.BASE).sum())
-        if self.entity.change_feed:
-            self.keys = np.union1d(self.keys, raw[self.entity.key][valid])
+        keys = raw[self.entity.key][valid]
+        if self.entity.change_feed and len(keys):
+            if int(keys.max()) >= len(self.keys):
+                grown = max(int(keys.max()) + 1, 2 * len(self.keys))
+                self.keys = np.concatenate([self.keys, np.zeros(grown - len(self.keys), bool)])
+            self.keys[keys] = True
 
     def counts(self) -> tuple[int, int, int, int]:
         """raw, clean, collapsed, quarantined: one clean row per key unless the entity is a change feed
         (then per distinct key) or the row is a duplicate copy."""
-        clean = len(self.keys) if self.entity.change_feed else self.originals
+        clean = int(self.keys.sum()) if self.entity.change_feed else self.originals
         return self.rows, clean, self.rows - clean - self.quarantined, self.quarantined
 
     def clean_rows(self) -> Table:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +56,22 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 
 def write_columns(path: Path, columns: dict[str, pa.Array]) -> None:
     """A CSV of string columns that never need quoting (numbers, dates, codes), one Arrow pass."""
-    pieces: list[pa.Array | str] = []
-    for arr in columns.values():
-        pieces += [",", arr] if pieces else [arr]
-    n = len(next(iter(columns.values())))
+    write_column_chunks(path, list(columns), [columns])
+
+
+def write_column_chunks(path: Path, head: list[str], chunks: Iterable[dict[str, pa.Array]]) -> None:
+    """write_columns for rows that come in chunks (each a dict of the `head` columns): one chunk's lines
+    are in memory at a time."""
     with path.open("wb") as handle:
-        handle.write((",".join(columns) + "\n").encode())
-        if n:
-            lines = pc.binary_join_element_wise(*pieces, "\n", "")
-            handle.writelines(line_bytes(lines, 0, n, {}))
+        handle.write((",".join(head) + "\n").encode())
+        for columns in chunks:
+            pieces: list[pa.Array | str] = []
+            for name in head:
+                pieces += [",", columns[name]] if pieces else [columns[name]]
+            n = len(columns[head[0]])
+            if n:
+                lines = pc.binary_join_element_wise(*pieces, "\n", "")
+                handle.writelines(line_bytes(lines, 0, n, {}))
 
 
 def ints(values: np.ndarray) -> pa.Array:
