@@ -410,10 +410,15 @@ def markdown(
         "Its imports and Faker set-up are not timed.",
         "",
         "Generator: the whole `generate` process, from interpreter start to the last truth file. An entity's "
-        "own CPU is its defect injection, rendering and file writing (web_events are written in batches on "
-        "a second thread while the simulation goes on; CPU is counted per thread, so that time is counted "
+        "own CPU is its defect injection, rendering and file writing (every entity is written in batches on "
+        "two writer threads while the simulation goes on; CPU is counted per thread, so that time is counted "
         "here and not under simulate, and wall time can be less than CPU time). The simulation produces "
-        "all entities together, so it is a shared line. Target: >= 50x the naive loop.",
+        "all entities together, so it is a shared line. Target: >= 50x the naive loop. Peak RSS is summed "
+        "over the process tree (sampled every 0.1 s) or the process's own high-water mark, the larger.",
+        "",
+        "TPC-H: whole processes from their start to their last file, in a separate environment "
+        "(`--tpch-env`); rows/s compare generators that do different work: TPC-H rows are independent "
+        "draws, the emporium world is a day-by-day simulation with state, defects and truth.",
         "",
         "Python runs as usual, with modules compiled once and cached (in a private folder). Without a "
         "bytecode cache (PYTHONDONTWRITEBYTECODE=1, as some sandboxes set it) every run compiles numpy, "
