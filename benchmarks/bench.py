@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -117,18 +118,24 @@ def run_stage(stage: Stage, work: Path, log: Path) -> dict[str, Any]:
     else:
         command = [sys.executable, __file__, "--child", stage.name, str(out), "--work-dir", str(work)]
     peak = 0
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _children_cpu()
     with log.open("w") as handle:
         process = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
         while process.poll() is None:
             peak = max(peak, tree_rss(process.pid))
             time.sleep(SAMPLE_SECONDS)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, _children_cpu() - cpu
     if process.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
         raise RuntimeError(f"stage {stage.name} failed (exit {process.returncode}), log {log}:\n{tail}")
     result = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    return {"seconds": seconds, "peak_rss_bytes": peak, "result": result}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_bytes": peak, "result": result}
+
+
+def _children_cpu() -> float:
+    """User + system seconds of the finished child processes (and the descendants they waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def machine() -> dict[str, Any]:
@@ -291,21 +298,24 @@ def render(book: dict[str, Any]) -> str:
              "Written by `benchmarks/bench.py` from `bench.json`; one row per stage, its latest run. Wall seconds on "
              "the machine named per row (these runs: 2 cores shared with other jobs, so the load average is "
              "given), peak = resident memory of the stage's whole process tree.", "",
-             "| stage | commit | date | cpus | load avg start/end | wall s | peak GiB |",
-             "|---|---|---|---:|---|---:|---:|"]  # fmt: skip
+             "| stage | commit | date | cpus | load avg start/end | wall s | CPU s | peak GiB |",
+             "|---|---|---|---:|---|---:|---:|---:|"]  # fmt: skip
     for name, record in stages.items():
         start, end = record["load_average"]
         cells = (name, record["commit"], record["date"], record["machine"]["cpus"], f"{start:.1f} / {end:.1f}",
-                 f"{record['seconds']:.1f}", _gib(record["peak_rss_bytes"]))  # fmt: skip
+                 f"{record['seconds']:.1f}", f"{record['cpu_seconds']:.1f}" if "cpu_seconds" in record else "",
+                 _gib(record["peak_rss_bytes"]))  # fmt: skip
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     builds = _results(stages, "build")
     if builds:
         lines += ["", "## Full build through Dagster, and one appended day", "",
-                  "| stage | landing rows | generate s | full build s | s per M rows | one more day s | "
-                  "day / full |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+                  "| stage | landing rows | generate s | full build s | s per M rows | vs the first row | "
+                  "one more day s | day / full |", "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        first = next(iter(builds.values()))["full"]["seconds_per_million_rows"]
         for name, r in builds.items():
+            per_million = r["full"]["seconds_per_million_rows"]
             lines.append(f"| {name} | {r['landing_rows']:,} | {r['generate_s']:.1f} | {r['full']['seconds']:.1f} | "
-                         f"{r['full']['seconds_per_million_rows']:.1f} | {r['incremental']['run_s']:.1f} | "
+                         f"{per_million:.1f} | {per_million / first:.2f}x | {r['incremental']['run_s']:.1f} | "
                          f"{r['incremental']['share_of_full']:.1%} |")  # fmt: skip
         for name, r in builds.items():
             lines += ["", f"### {name}: seconds per step (layers, gates) and the top 10 models", "",
