@@ -44,7 +44,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.5
-DBT_OPS = ("seeds", "bronze", "silver", "snapshots", "gold")
 PROBE = "benchmarks/orchestration_probe.py"
 
 
@@ -233,12 +232,10 @@ def world_stage(stage: Stage, work: Path) -> dict[str, Any]:
 def _models(settings: Any) -> dict[str, float]:
     """Seconds per dbt model, seed and snapshot of the last run, from each dbt op's run_results.json."""
     seconds: dict[str, float] = {}
-    for op in DBT_OPS:
-        path = settings.dbt_target_path / op / "run_results.json"
-        if path.exists():
-            for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
-                if result["unique_id"].split(".")[0] in ("model", "seed", "snapshot"):
-                    seconds[result["unique_id"].split(".")[-1]] = result["execution_time"]
+    for path in sorted(settings.dbt_target_path.glob("*/run_results.json")):  # one folder per dbt op
+        for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+            if result["unique_id"].split(".")[0] in ("model", "seed", "snapshot"):
+                seconds[result["unique_id"].split(".")[-1]] = result["execution_time"]
     return seconds
 
 
