@@ -67,3 +67,36 @@ def test_an_alarm_launches_the_training_job_once_per_drift(tiny_warehouse: Setti
     assert [r.run_key for r in result.run_requests] == [f"drift-{newest}"]
     again = drift_alarm(dg.build_sensor_context(instance=instance, cursor=result.cursor))
     assert isinstance(again, dg.SkipReason), "the same report launched training twice"
+
+
+def test_scored_features_are_compared_month_by_month_without_a_false_alarm(tiny_warehouse: Settings) -> None:
+    """The mart's as-of dates (the firsts of the months) give a report of the features as scored on the day
+    before each, once the reference lies a month into the data; small samples raise no alarm here."""
+    drift_day = dt.date.fromisoformat(
+        json.loads((tiny_warehouse.truth_dir / "drift.json").read_text())["drift_date"]
+    )
+    with duckdb.connect(str(tiny_warehouse.warehouse_path), read_only=True) as connection:
+        scored = connection.execute(
+            "select report_date, column_name, statistic, effect, alarm from ml.drift_reports"
+            " where column_name like 'scored.%'"
+        ).fetchall()
+    days = {row[0] for row in scored}
+    assert days == {dt.date(2025, 2, 28), dt.date(2025, 3, 31)}
+    by_column = {row[1]: row[2] for row in scored}
+    assert by_column["scored.sessions_last_30d"] == "ks" and by_column["scored.loyalty_tier"] == "chi_square"
+    assert "scored.sessions_last_90d" not in by_column  # its 90 days do not lie inside the data yet
+    assert "scored.churn_probability" not in by_column  # the warehouse build trains no model
+    assert all(0 <= row[3] <= 1 for row in scored if row[2] == "ks")
+    assert not [row for row in scored if row[4] and row[0] < drift_day]
+
+
+def test_the_champions_predictions_are_compared_once_there_is_one(served_world: Settings) -> None:
+    """With a champion the same reports compare its scores of both as-of dates' rows (KS)."""
+    from ml.drift import monitor
+
+    rows = monitor(served_world, [dt.date(2025, 2, 28), dt.date(2025, 3, 31)])
+    predictions = {row.report_date: row for row in rows if row.column_name == "scored.churn_probability"}
+    assert set(predictions) == {dt.date(2025, 2, 28), dt.date(2025, 3, 31)}
+    first = predictions[dt.date(2025, 2, 28)]
+    assert first.statistic == "ks" and 0 < first.effect <= 1 and not first.alarm
+    assert first.current_count > 300 and first.reference_count > 300
