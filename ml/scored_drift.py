@@ -15,8 +15,8 @@ it (the reference, a month earlier), per column:
 - churn_probability: the champion's scores of both as-of dates' rows (none without a champion), KS.
 
 A column reports only when its window lies wholly inside the data in both snapshots (a feature without a
-window, e.g. days_since_last_order, when the reference is 90 days in; the score 30 days in), so the start
-of the data is not judged as drift. Alarm: p < ALPHA and D (PSI) at least the column's threshold. The
+window, e.g. days_since_last_order, and the score when the reference is 90 days in), so the start of the
+data is not judged as drift. Alarm: p < ALPHA and D (PSI) at least the column's threshold. The
 thresholds and what they detect on the main job's world are in docs/serving.md.
 """
 
@@ -46,7 +46,6 @@ AMOUNTS = ("revenue_last_30d", "revenue_last_90d")  # scaled; the other windowed
 # how far into the data the reference as-of date lies at least, for a column without a window: a level
 # (days since the last order, returns so far) grows with the data's length at its start
 LEVEL_COVERAGE_DAYS = 90
-PREDICTION_COVERAGE_DAYS = 30
 # the KS distance (PSI for the tier) a column must also reach: above what the months before the drift show
 THRESHOLDS = {
     **dict.fromkeys(CHURN_NUMERIC, 0.10),
@@ -142,8 +141,9 @@ def scored_drift_rows(
         report_day = as_of - dt.timedelta(days=1)
         columns = [*CHURN_NUMERIC, *CHURN_CATEGORICAL, *([PREDICTION] if model is not None else [])]
         for column in columns:
+            # the score reads every window: it reports once the longest lies inside the data
             coverage = (
-                PREDICTION_COVERAGE_DAYS
+                max(WINDOW_DAYS.values())
                 if column == PREDICTION
                 else WINDOW_DAYS.get(column, LEVEL_COVERAGE_DAYS)
             )
