@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 
 from emporium.config import PROJECT_ROOT, load_settings
@@ -31,23 +32,29 @@ def main() -> int:
     with connect(settings) as connection:
         rows = fetch_all(
             connection,
-            "select column_name, window_days, report_date, alarm, effect_name, threshold, reference_from"
+            "select column_name, window_days, report_date, alarm, effect_name, threshold, reference_from,"
+            " statistic"
             " from ml.drift_reports order by column_name, window_days, report_date",
         )
     series: dict[tuple[str, int], list[tuple]] = {}
-    for column, window, day, alarm, effect, threshold, reference_from in rows:
+    tests = {}
+    for column, window, day, alarm, effect, threshold, reference_from, test in rows:
         series.setdefault((column, window), []).append((day, alarm, effect, threshold, reference_from))
+        tests[column] = test
     days = sorted({row[2] for row in rows})
     lines = [
         "# Drift monitor against the planted drift",
         "",
         f"`benchmarks/drift_benchmark.py`, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: ml.drift_reports of the "
         f"main job's world ({settings.warehouse_path.name}; reports {days[0]} .. {days[-1]}, {len(days)} days), "
-        f"planted drift day {drift_day} (_truth/drift.json). Alarm: chi-square p < alpha and effect >= threshold.",
+        f"planted drift day {drift_day} (_truth/drift.json). Alarm: the test's p < alpha and effect >= threshold. "
+        f"Load average when written: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores shared with "
+        "other jobs).",
         "",
-        "| column | window (days) | effect (threshold) | false alarms (before the drift day) | detection delay (days) "
-        "| alarms in the 28 days from the drift day | false alarms after (reference wholly after the drift day) |",
-        "|---|---|---|---|---|---|---|",
+        "| column | window (days) | test | effect (threshold) | false alarms (before the drift day) "
+        "| detection delay (days) | alarms in the 28 days from the drift day "
+        "| false alarms after (reference wholly after the drift day) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     first_alarms = []
     false_alarms = 0
@@ -61,7 +68,7 @@ def main() -> int:
         if after:
             first_alarms.append(after[0])
         effect, threshold = points[0][2], points[0][3]
-        lines.append(f"| {column} | {window} | {effect} (>= {threshold}) | {before} | "
+        lines.append(f"| {column} | {window} | {tests[column]} | {effect} (>= {threshold}) | {before} | "
                      f"{'none' if delay is None else delay} | {soon} | {later} |")  # fmt: skip
     first = min(first_alarms) if first_alarms else None
     met = first is not None and (first - drift_day).days <= 1 and false_alarms == 0

@@ -177,9 +177,11 @@ def main() -> int:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-    manifest = json.loads((settings.truth_dir / "manifest.json").read_text())
+    manifest_path = settings.truth_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     world = (
-        f"scale {manifest['scale']}, {manifest['days']} days, {len(store.features())} customers in the store"
+        f"scale {manifest.get('scale', '?')}, {manifest.get('days', '?')} days, {len(store.features())} customers"
+        " in the store"
     )
     write(args, world, version, rounds, lookup)
     print(RESULTS.read_text())
@@ -223,7 +225,8 @@ def write(
         f"{'met' if lookup['p99'] < 10 else 'NOT met'}), {lookup['throughput']:.0f} req/s.",
         "",
         "The service writes every prediction to its log (a background thread) in both measurements; canary and "
-        "shadow are off here (one model answers, as in MLflow's server).",
+        "shadow are off here (one model answers, as in MLflow's server). Load average (1, 5, 15 min) when written: "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores shared with other jobs).",
         "",
         "```json",
         json.dumps({"rounds": rounds, "lookup": lookup}, indent=1),

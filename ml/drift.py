@@ -242,7 +242,10 @@ def landing_range(connection: Any) -> tuple[dt.date, dt.date] | None:
 
 
 def monitor(settings: Settings, days: Sequence[dt.date] | None = None) -> list[DriftRow]:
-    """Compute and store the reports of `days` (default: every day of data); returns the rows."""
+    """Compute and store the reports of `days` (default: every day of data), the landing columns here and
+    the scored features and predictions (ml/scored_drift.py); returns the rows."""
+    from ml.scored_drift import churn_champion, scored_drift_rows
+
     engine = engine_for(settings)
     with engine.connect(read_only=True) as connection:
         span = landing_range(connection)
@@ -251,5 +254,6 @@ def monitor(settings: Settings, days: Sequence[dt.date] | None = None) -> list[D
         if days is None:
             days = [span[0] + dt.timedelta(days=i) for i in range((span[1] - span[0]).days + 1)]
         rows = drift_rows(connection, days, span[0])
+        rows += scored_drift_rows(connection, days, span[0], lambda: churn_champion(settings))
     write_reports(settings, rows, days)
     return rows

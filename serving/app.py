@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import pandas as pd
+import numpy as np
 from fastapi import BackgroundTasks, Body, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from emporium.config import Settings, load_settings
-from ml.features import CHURN_CATEGORICAL, CHURN_KEYS, CHURN_NUMERIC, churn_frame
+from ml.features import CHURN_CATEGORICAL, CHURN_NUMERIC
 from serving.auth import require_api_key
 from serving.deployment import Deployer, Deployment, LoadedModel, in_canary
 from serving.middleware import BodySizeLimit, Metrics, Observe
 from serving.prediction_log import Prediction, PredictionLog, now
+from serving.scorer import ScoringThread
 
 MAX_ID = 2**62  # ids beyond this fit no store's integer column
 NULLABLE = ("days_since_last_order", "days_since_last_session")  # missing = no order / session yet
@@ -93,9 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.log = PredictionLog(settings.serving.prediction_log_path)
+        app.state.scoring = ScoringThread()
         deployer.start()
         yield
         deployer.stop()
+        app.state.scoring.stop()
         app.state.log.close()
 
     app = FastAPI(
@@ -134,11 +137,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=secured,
         responses={404: {"description": "unknown customer"}, 503: {"description": "not loaded yet"}},
     )
-    def customer_churn(customer_id: CustomerId, request: Request, background: BackgroundTasks) -> ChurnAnswer:
+    async def customer_churn(
+        customer_id: CustomerId, request: Request, background: BackgroundTasks
+    ) -> ChurnAnswer:
         started = time.perf_counter()
         current = _ready(deployer)
-        features = _customer_features(current, customer_id)
-        return _answer(request, background, current, features, customer_id, started, "customer_churn")
+        _known(current, customer_id)
+
+        async def stored(model: LoadedModel) -> float:  # scored once when the store or model loaded
+            return current.scores[model.version][customer_id]
+
+        cold = customer_id in current.store.no_history
+        return await _answer(
+            request, background, current, stored, customer_id, started, "customer_churn", cold
+        )
 
     @app.get(
         "/customers/{customer_id}/recommendations",
@@ -150,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         customer_id: CustomerId, k: Annotated[int, Query(ge=1, le=100)] = 10
     ) -> RecommendationAnswer:
         current = _ready(deployer)
-        _customer_features(current, customer_id)  # 404 for an unknown customer
+        _known(current, customer_id)
         products = current.store.recommendations(customer_id, k)
         cold = not products
         return RecommendationAnswer(
@@ -167,19 +179,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=secured,
         responses={413: {"description": "body too large"}, 503: {"description": "not loaded yet"}},
     )
-    def predict_churn(
+    async def predict_churn(
         payload: Annotated[ChurnFeatures, Body()], request: Request, background: BackgroundTasks
     ) -> ChurnAnswer:
         started = time.perf_counter()
         current = _ready(deployer)
         values = payload.model_dump()
         customer_id = values.pop("customer_id")
-        # through the training normalisation (the keys it needs are placeholders here)
-        features = churn_frame(
-            pd.DataFrame([{**values, CHURN_KEYS[0]: customer_id or 0, CHURN_KEYS[1]: "1970-01-01"}])
+        # the model's input columns with the training types: numbers as float64 (NaN: no order / session yet)
+        numeric = np.array(
+            [[np.nan if values[c] is None else values[c] for c in CHURN_NUMERIC]], dtype="float64"
         )
-        return _answer(
-            request, background, current, features, customer_id, started, "predict_churn", cold=False
+        categorical = np.array([[values[c] for c in CHURN_CATEGORICAL]], dtype=object)
+        scoring: ScoringThread = request.app.state.scoring
+
+        async def scored(model: LoadedModel) -> float:
+            return await scoring.score(model, numeric, categorical)
+
+        return await _answer(
+            request, background, current, scored, customer_id, started, "predict_churn", False
         )
 
     return app
@@ -192,24 +210,24 @@ def _ready(deployer: Deployer) -> Deployment:
     return current
 
 
-def _customer_features(current: Deployment, customer_id: int) -> pd.DataFrame:
-    features = current.store.features
-    if customer_id not in features.index:
+def _known(current: Deployment, customer_id: int) -> None:
+    if customer_id not in current.store.features.index:
         raise HTTPException(404, f"customer {customer_id} is not in the online store (features as of "
                                  f"{current.store.features_as_of})")  # fmt: skip
-    return features.loc[[customer_id]]
 
 
-def _answer(
+Score = Callable[[LoadedModel], Awaitable[float]]
+
+
+async def _answer(
     request: Request,
     background: BackgroundTasks,
     current: Deployment,
-    features: pd.DataFrame,
+    score_by: Score,
     customer_id: int | None,
     started: float,
     endpoint: str,
-    *,
-    cold: bool | None = None,
+    cold: bool,
 ) -> ChurnAnswer:
     """Score with the champion or, for the canary's customers, the challenger; log it; let the challenger
     shadow-score the champion's answers after the response has gone."""
@@ -217,8 +235,6 @@ def _answer(
     prediction_log: PredictionLog = request.app.state.log
     request_id = uuid.uuid4().hex
     store = current.store
-    if cold is None:
-        cold = customer_id in store.no_history
     canary = current.challenger is not None and customer_id is not None
     canary = canary and in_canary(customer_id, settings.serving.canary_share)
     served: LoadedModel | None = None
@@ -226,7 +242,7 @@ def _answer(
         role, score = "cold_start", store.base_churn_rate
     else:
         served = current.challenger if canary else current.champion
-        role, score = ("challenger" if canary else "champion"), float(served.score(features)[0])
+        role, score = ("challenger" if canary else "champion"), await score_by(served)
     version = served.version if served else None
     request.state.model_version = version or "none"
     latency_ms = (time.perf_counter() - started) * 1000
@@ -237,7 +253,7 @@ def _answer(
     shadow = current.challenger if settings.serving.shadow and role == "champion" else None
     if shadow is not None:
         background.add_task(
-            _shadow_score, prediction_log, shadow, features, request_id, endpoint, customer_id
+            _shadow_score, prediction_log, shadow, score_by, request_id, endpoint, customer_id
         )
     return ChurnAnswer(
         customer_id=customer_id,
@@ -251,16 +267,16 @@ def _answer(
     )
 
 
-def _shadow_score(
+async def _shadow_score(
     prediction_log: PredictionLog,
     model: LoadedModel,
-    features: pd.DataFrame,
+    score_by: Score,
     request_id: str,
     endpoint: str,
     customer_id: int | None,
 ) -> None:
     started = time.perf_counter()
-    score = float(model.score(features)[0])
+    score = await score_by(model)
     latency_ms = (time.perf_counter() - started) * 1000
     prediction_log.append(
         Prediction(

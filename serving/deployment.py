@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,13 @@ import numpy as np
 import pandas as pd
 
 from emporium.config import Settings
-from ml.features import CHURN_FEATURES
+from ml.features import CHURN_CATEGORICAL, CHURN_FEATURES, CHURN_NUMERIC
 from ml.online_store import OnlineStore
 from ml.registry import CHALLENGER, CHAMPION, alias_versions, load_model
+from serving.scorer import TOLERANCE, PipelineScorer, feature_matrix
 
 log = logging.getLogger("emporium.serving")
+RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a reload makes a new one
@@ -32,10 +35,43 @@ class LoadedModel:
     name: str
     version: str
     model: Any  # the scikit-learn pipeline registered in MLflow
+    fast: PipelineScorer | None  # None: scored through the pipeline itself (no fast scorer for its shape)
 
-    def score(self, features: pd.DataFrame) -> np.ndarray:
-        """P(churn) of each row of `features` (CHURN_FEATURES columns)."""
+    @classmethod
+    def of(cls, name: str, version: str, model: Any) -> LoadedModel:
+        try:
+            fast: PipelineScorer | None = PipelineScorer(model)
+        except (ValueError, AttributeError, KeyError) as error:
+            log.warning("churn %s: scored through the pipeline (%s)", version, error)
+            fast = None
+        return cls(name, version, model, fast)
+
+    def score_rows(self, numeric: np.ndarray, categorical: np.ndarray) -> np.ndarray:
+        """P(churn) of each row (serving.scorer.feature_matrix's two matrices)."""
+        if self.fast is not None:
+            return self.fast.score(numeric, categorical)
+        frame = pd.DataFrame(numeric, columns=list(CHURN_NUMERIC))
+        for i, column in enumerate(CHURN_CATEGORICAL):
+            frame[column] = categorical[:, i]
+        return self.model.predict_proba(frame.loc[:, list(CHURN_FEATURES)])[:, 1]
+
+    def pipeline_scores(self, features: pd.DataFrame) -> np.ndarray:
+        """The pipeline's own P(churn) of each row of `features`: what MLflow's pyfunc answers."""
+        if features.empty:
+            return np.array([])
         return self.model.predict_proba(features.loc[:, list(CHURN_FEATURES)])[:, 1]
+
+    def checked(self, features: pd.DataFrame, expected: np.ndarray) -> LoadedModel:
+        """This model, or one without the fast scorer when that misses the pipeline's scores by > 1e-9."""
+        if self.fast is None or features.empty:
+            return self
+        gap = float(np.abs(self.fast.score(*feature_matrix(features)) - expected).max())
+        if gap <= TOLERANCE:
+            return self
+        log.warning(
+            "churn %s: the fast scorer is off by %.3g; scoring through the pipeline", self.version, gap
+        )
+        return LoadedModel(self.name, self.version, self.model, None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +115,9 @@ class Deployment:
     champion: LoadedModel | None
     challenger: LoadedModel | None
     store: StoreSnapshot | None
+    # version -> customer_id -> the pipeline's P(churn) of the customer's stored features, computed once per
+    # store and model: a lookup answers from here
+    scores: dict[str, dict[int, float]] = field(default_factory=dict, compare=False)
 
     @property
     def ready(self) -> bool:
@@ -106,6 +145,9 @@ class Deployer:
     settings: Settings
     current: Deployment = field(default_factory=lambda: Deployment(None, None, None))
     last_error: str | None = None
+    _versions: dict[str, str | None] = field(default_factory=dict)
+    _registry_stamp: tuple[int, int, int] | None = None
+    _asked_at: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -117,7 +159,7 @@ class Deployer:
         if stamp is not None and (store is None or store.stamp != stamp):
             store = StoreSnapshot.read(self.settings.ml.online_store_path, stamp)
         name = self.settings.ml.churn_model
-        versions = alias_versions(self.settings, name) if self._registry_exists() else {}
+        versions = self._alias_versions(name)
         loaded = {m.version: m for m in (current.champion, current.challenger) if m is not None}
 
         def model_for(alias: str) -> LoadedModel | None:
@@ -125,14 +167,25 @@ class Deployer:
             if version is None:
                 return None
             if version not in loaded:
-                loaded[version] = LoadedModel(
-                    name, version, load_model(self.settings, name, alias, flavor="sklearn")
-                )
+                pipeline = load_model(self.settings, name, alias, flavor="sklearn")
+                loaded[version] = LoadedModel.of(name, version, pipeline)
             return loaded[version]
 
-        new = Deployment(model_for(CHAMPION), model_for(CHALLENGER), store)
-        if new == current:
+        champion, challenger = model_for(CHAMPION), model_for(CHALLENGER)
+        if (champion, challenger, store) == (current.champion, current.challenger, current.store):
             return False
+        scores = {}
+        if store is not None:
+            models = {}
+            for model in (champion, challenger):
+                if model is not None and model.version not in scores:
+                    expected = model.pipeline_scores(store.features)
+                    scores[model.version] = dict(
+                        zip(store.features.index.tolist(), expected.tolist(), strict=True)
+                    )
+                    models[model.version] = model.checked(store.features, expected)
+            champion, challenger = (models.get(m.version) if m else None for m in (champion, challenger))
+        new = Deployment(champion, challenger, store, scores)
         self.current = new  # one assignment: requests in flight keep the deployment they read
         log.info(
             "deployment: champion %s, challenger %s, features as of %s",
@@ -141,11 +194,21 @@ class Deployer:
         )  # fmt: skip
         return True
 
-    def _registry_exists(self) -> bool:
-        """False for a local store that was never written: the service only reads the registry, and asking
-        MLflow would create (and migrate) an empty one."""
+    def _alias_versions(self, name: str) -> dict[str, str | None]:
+        """The registry's aliases. A local SQLite registry is asked again only when its file changed since
+        the last question, or may have: file times are coarse, so a write within RECHECK_SECONDS before the
+        last question (or after it) asks again. The poll then costs requests nothing while nothing moves."""
         uri = self.settings.ml.tracking_uri
-        return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists()
+        if not uri.startswith("sqlite:///"):
+            return alias_versions(self.settings, name)
+        stamp = file_stamp(Path(uri.removeprefix("sqlite:///")))
+        if stamp is None:  # never written: asking MLflow would create (and migrate) an empty store
+            return {}
+        if stamp != self._registry_stamp or stamp[2] / 1e9 >= self._asked_at - RECHECK_SECONDS:
+            self._asked_at = time.time()
+            self._versions = alias_versions(self.settings, name)
+            self._registry_stamp = stamp
+        return self._versions
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._watch, name="deployment-watcher", daemon=True)
