@@ -93,6 +93,8 @@ class Settings:
     ml: MLSettings
     serving: ServingSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    # the `spark` target: a Spark Connect server (scripts/spark-cluster.sh prints it; EMPORIUM_SPARK_REMOTE)
+    spark_remote: str = "sc://127.0.0.1:15002"
     # automation: how often the landing sensor may look at the files (EMPORIUM_SENSOR_INTERVAL_SECONDS);
     # the end-to-end daemon test shortens it so that its wait is the run, not the sensor's pause
     sensor_interval_seconds: int = 30
@@ -133,6 +135,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         postgres=_postgres(env),
+        spark_remote=env.get("EMPORIUM_SPARK_REMOTE", "sc://127.0.0.1:15002"),
         sensor_interval_seconds=int(env.get("EMPORIUM_SENSOR_INTERVAL_SECONDS", "30")),
         ci=env.get("CI", "").strip().lower() in ("true", "1"),
         ml=_ml(env, data_dir),
@@ -202,6 +205,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(settings.dbt_target_path),
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.postgres.env(),
+        "EMPORIUM_SPARK_REMOTE": settings.spark_remote,
         "EMPORIUM_SENSOR_INTERVAL_SECONDS": str(settings.sensor_interval_seconds),
         **_ml_env(settings),
         **_serving_env(settings.serving),
