@@ -63,7 +63,7 @@ def prepare_table(
     if existing and not replace:
         raise LoadError(f"{schema}.{table} has columns {existing}, the contract {columns}: reload every day")
     query(connection, f"drop table if exists {schema}.{ident(table)}")
-    engine_of(connection).create_text_table(connection, f"{schema}.{ident(table)}", columns, partition)
+    engine_of(connection).create_text_table(connection, f"{schema}.{ident(table)}", columns)
 
 
 def delete_days(connection: Any, table: str, days: Collection[dt.date]) -> None:
