@@ -3,8 +3,8 @@ the tiny world built there with the `spark` target, every gold table equal to Du
 money to the cent) and to the generator's truth.
 
 The Spark side runs in its own environment (.venv-spark, `make install-spark`); this process only reads the
-Parquet files the cluster wrote, with DuckDB. The build takes minutes on 2 cores, so it is marked `spark` and
-runs with `make spark-check` (`pytest -m spark`); the quick tests of the script's and engine's errors always run.
+Parquet files the cluster wrote, with DuckDB. The build takes minutes on 2 cores, so it is marked `full` (and
+`spark`): `make spark-check` or `make test-full`; the quick tests of the script's and engine's errors always run.
 """
 
 from __future__ import annotations
@@ -131,6 +131,7 @@ def _checksum(rows: Counter[tuple[Any, ...]]) -> str:
 
 
 @pytest.mark.spark
+@pytest.mark.full
 @pytest.mark.slow
 def test_gold_on_spark_equals_duckdb_and_the_truth(tiny_warehouse: Settings, spark_gold: Path) -> None:
     with connect(tiny_warehouse) as warehouse:
