@@ -12,7 +12,7 @@ SEED ?= 42
 export DBT_SEND_ANONYMOUS_STATISTICS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-full lint format install install-spark spark-check clean dashboards dashboards-serve
+.PHONY: run test test-full lint format install install-spark spark-check clean dashboards dashboards-serve bench
 
 ## run: install, generate SF $(SCALE) for $(DAYS) days, build bronze/silver/gold on DuckDB and the dashboards, print a summary
 run: install
@@ -25,6 +25,11 @@ dashboards: install
 
 dashboards-serve: install
 	$(BIN)/emporium dashboards serve
+
+## bench: the benchmark suite, one stage at a time, resumable (benchmarks/bench.py; docs/performance.md):
+## `make bench STAGES="build-sf1-d730"` picks stages, FORCE=1 reruns those already recorded for this commit
+bench: install
+	$(BIN)/python benchmarks/bench.py $(STAGES) $(if $(FORCE),--force)
 
 # The suite's scratch folders live in RAM where the machine has it: Dagster commits each of the ~2,000 events of
 # a warehouse run to SQLite with an fsync (about 24 ms each on this machine's disk under load, 1 ms in /dev/shm).
