@@ -4,6 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
+SPARK_VENV := .venv-spark
 SCALE ?= 0.1
 DAYS ?= 365
 SEED ?= 42
@@ -11,7 +12,7 @@ SEED ?= 42
 export DBT_SEND_ANONYMOUS_STATISTICS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-full lint format install clean dashboards dashboards-serve bench
+.PHONY: run test test-full lint format install install-spark spark-check clean dashboards dashboards-serve bench
 
 ## run: install, generate SF $(SCALE) for $(DAYS) days, build bronze/silver/gold on DuckDB and the dashboards, print a summary
 run: install
@@ -34,12 +35,13 @@ bench: install
 # a warehouse run to SQLite with an fsync (about 24 ms each on this machine's disk under load, 1 ms in /dev/shm).
 TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
-## test: install, lint (ruff + sqlfluff), then the pytest suite (one end-to-end test per capability)
-test: install lint
+## test: install (the Spark environment too, for the Spark tests), lint (ruff + sqlfluff), then the pytest suite
+## (one end-to-end test per capability)
+test: install install-spark lint
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest
 
 ## test-full: the suite plus its heavy variants (pytest marker `full`: larger worlds, every engine everywhere)
-test-full: install lint
+test-full: install install-spark lint
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -m "full or not full"
 
 # lint renders models against an empty scratch warehouse, so the result never depends on local data
@@ -62,9 +64,23 @@ $(VENV)/.synced: pyproject.toml uv.lock $(UV)
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
 	touch $@
 
+## install-spark: the `spark` extra (pyspark, dbt-spark) in an environment of its own, .venv-spark: installed
+## into .venv, pyspark would be imported by every Great Expectations process (GX probes for it)
+install-spark: $(SPARK_VENV)/.synced
+
+$(SPARK_VENV)/.synced: pyproject.toml uv.lock $(UV)
+	UV_PROJECT_ENVIRONMENT=$(SPARK_VENV) $(UV) sync --frozen --extra spark
+	$(SPARK_VENV)/bin/python -m compileall -q -j 0 $(SPARK_VENV)/lib > /dev/null
+	touch $@
+
+## spark-check: start a local Spark cluster, build the tiny world on it and on DuckDB, assert gold equal to each
+## other and to the generator's truth, stop the cluster (tests/warehouse/test_spark.py; docs/scaling.md)
+spark-check: install install-spark
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest tests/warehouse/test_spark.py -m "full or not full" -q
+
 .uv/bin/uv:
 	python3 -m venv .uv
 	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 clean:
-	rm -rf $(VENV) .uv target logs data
+	rm -rf $(VENV) $(SPARK_VENV) .uv target logs data

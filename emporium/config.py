@@ -117,6 +117,8 @@ class Settings:
     serving: ServingSettings
     duckdb: DuckDBSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    # the `spark` target: a Spark Connect server (scripts/spark-cluster.sh prints it; EMPORIUM_SPARK_REMOTE)
+    spark_remote: str = "sc://127.0.0.1:15002"
     # automation: how often the landing sensor may look at the files (EMPORIUM_SENSOR_INTERVAL_SECONDS);
     # the end-to-end daemon test shortens it so that its wait is the run, not the sensor's pause
     sensor_interval_seconds: int = 30
@@ -158,6 +160,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
         duckdb=_duckdb(env, data_dir),
         postgres=_postgres(env),
+        spark_remote=env.get("EMPORIUM_SPARK_REMOTE", "sc://127.0.0.1:15002"),
         sensor_interval_seconds=int(env.get("EMPORIUM_SENSOR_INTERVAL_SECONDS", "30")),
         ci=env.get("CI", "").strip().lower() in ("true", "1"),
         ml=_ml(env, data_dir),
@@ -240,6 +243,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.duckdb.env(),
         **settings.postgres.env(),
+        "EMPORIUM_SPARK_REMOTE": settings.spark_remote,
         "EMPORIUM_SENSOR_INTERVAL_SECONDS": str(settings.sensor_interval_seconds),
         **_ml_env(settings),
         **_serving_env(settings.serving),

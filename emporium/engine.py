@@ -26,6 +26,8 @@ class Engine:
     name: ClassVar[str]
     placeholder: ClassVar[str]  # DB-API parameter marker
     driver_modules: ClassVar[tuple[str, ...]]  # top-level module(s) of the driver's connection class
+    text_type: ClassVar[str] = "text"  # the column type of free text in DDL the Python side writes
+    table_options: ClassVar[str] = ""  # after a CREATE TABLE's column list (the storage format)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -46,6 +48,53 @@ class Engine:
         """Append the rows of a CSV file with a header row (`columns`, in file order) to `table`, an existing
         table of text columns (a qualified SQL name), every value as text, on `connection` itself."""
         raise NotImplementedError
+
+    @classmethod
+    def tables(cls, connection: Any, schema: str) -> list[str]:
+        """The tables of `schema`, by name."""
+        rows = cls.query(
+            connection,
+            "select table_name from information_schema.tables where table_schema = %s order by table_name",
+            (schema,),
+        )
+        return [name for (name,) in rows]
+
+    @classmethod
+    def columns(cls, connection: Any, schema: str, table: str) -> list[str]:
+        """The columns of `schema.table` in order; empty when there is no such table."""
+        rows = cls.query(
+            connection,
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+            " order by ordinal_position",
+            (schema, table),
+        )
+        return [name for (name,) in rows]
+
+    @classmethod
+    def create_text_table(cls, connection: Any, table: str, columns: Sequence[str]) -> None:
+        """Create `table` (qualified) of text columns."""
+        definition = ", ".join(f"{ident(c)} {cls.text_type}" for c in columns)
+        cls.query(connection, f"create table {table} ({definition}){cls.table_options}")
+
+    @classmethod
+    def delete_partitions(cls, connection: Any, table: str, partition: str, values: Collection[str]) -> None:
+        """Remove the rows of `table` whose `partition` column holds one of `values` (text literals)."""
+        if values:
+            listed = ", ".join("'" + value.replace("'", "''") + "'" for value in sorted(values))
+            cls.query(connection, f"delete from {table} where {ident(partition)} in ({listed})")
+
+    @classmethod
+    def delete_where(cls, connection: Any, table: str, predicate: str) -> None:
+        """Remove the rows of `table` where the SQL `predicate` holds."""
+        cls.query(connection, f"delete from {table} where {predicate}")
+
+    @classmethod
+    def update_row(cls, connection: Any, table: str, key: tuple[str, Any], values: dict[str, Any]) -> None:
+        """Set `values` (column -> value) on the rows of `table` whose key column (key[0]) equals key[1]."""
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        cls.query(
+            connection, f"update {table} set {assignments} where {key[0]} = %s", (*values.values(), key[1])
+        )
 
     def _open(self, read_only: bool) -> Any:
         raise NotImplementedError
@@ -192,7 +241,90 @@ class PostgresEngine(Engine):
         return f"PostgreSQL {pg.host}:{pg.port}/{pg.database}"
 
 
-ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (DuckDBEngine, PostgresEngine)}
+class SparkEngine(Engine):
+    """Spark through a Spark Connect server (scripts/spark-cluster.sh starts one on a standalone cluster):
+    plain Parquet tables, no transactions, no UPDATE or DELETE. Slices are replaced as table partitions and
+    small tables rewritten whole (docs/scaling.md). Needs the `spark` extra (.venv-spark)."""
+
+    name = "spark"
+    placeholder = "?"
+    driver_modules = ()
+    text_type = "string"
+    # not partitioned by day: 120 day partitions made every write and scan of the tiny world ~8x slower here
+    table_options = " using parquet"
+
+    @classmethod
+    def owns(cls, connection: Any) -> bool:
+        from emporium.spark_session import SparkConnection
+
+        return isinstance(connection, SparkConnection)
+
+    def _open(self, read_only: bool) -> Any:
+        from emporium.spark_session import SparkConnection
+
+        return SparkConnection.open(self.settings.spark_remote)
+
+    @classmethod
+    def load_csv(cls, connection: Any, table: str, columns: Sequence[str], path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        convert = pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        )
+        connection.append(table, pa_csv.read_csv(path, convert_options=convert).select(list(columns)))
+
+    @classmethod
+    def tables(cls, connection: Any, schema: str) -> list[str]:
+        if schema not in {name for (name,) in cls.query(connection, "show schemas")}:
+            return []
+        rows = cls.query(connection, f"show tables in {schema}")
+        return sorted(name for _, name, temporary in rows if not temporary)
+
+    @classmethod
+    def columns(cls, connection: Any, schema: str, table: str) -> list[str]:
+        if table not in cls.tables(connection, schema):
+            return []
+        return [name for (name,) in cls.query(connection, f"show columns in {schema}.{ident(table)}")]
+
+    @classmethod
+    def delete_partitions(cls, connection: Any, table: str, partition: str, values: Collection[str]) -> None:
+        if values:
+            listed = ", ".join("'" + value.replace("'", "''") + "'" for value in sorted(values))
+            cls.delete_where(connection, table, f"{ident(partition)} in ({listed})")
+
+    @classmethod
+    def delete_where(cls, connection: Any, table: str, predicate: str) -> None:
+        connection.rewrite(table, f"select * from {table} where not coalesce({predicate}, false)")
+
+    @classmethod
+    def update_row(cls, connection: Any, table: str, key: tuple[str, Any], values: dict[str, Any]) -> None:
+        described = cls.query(connection, f"describe table {table}")
+        types = {name: kind for name, kind, _ in described if name and not name.startswith("#")}
+        select = ", ".join(
+            f"case when {key[0]} = ? then cast(? as {kind}) else {name} end as {name}"
+            if name in values
+            else name
+            for name, kind in types.items()
+        )
+        params = [param for name in types if name in values for param in (key[1], values[name])]
+        connection.rewrite(table, f"select {select} from {table}", params)
+
+    def sqlalchemy_url(self) -> str:
+        raise NotImplementedError(
+            "Spark has no SQLAlchemy URL: Great Expectations reads it as a Spark datasource"
+        )
+
+    def describe(self) -> str:
+        return f"Spark {self.settings.spark_remote}"
+
+
+ENGINES: dict[str, type[Engine]] = {
+    engine.name: engine for engine in (DuckDBEngine, PostgresEngine, SparkEngine)
+}
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -252,12 +384,7 @@ def execute(connection: Any, sql: str, params: Sequence[Any] = ()) -> None:
 
 
 def list_tables(connection: Any, schema: str) -> list[str]:
-    rows = fetch_all(
-        connection,
-        "select table_name from information_schema.tables where table_schema = %s order by table_name",
-        (schema,),
-    )
-    return [name for (name,) in rows]
+    return engine_of(connection).tables(connection, schema)
 
 
 def ident(name: str) -> str:

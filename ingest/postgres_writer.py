@@ -35,7 +35,7 @@ def insert_files(connection: Any, entity: Entity, files: Sequence[LandingFile]) 
                 if entity.fmt == "csv":
                     total += _copy_csv(cursor, table, file)
                 else:
-                    text = _parquet_as_text(file) if entity.fmt == "parquet" else _json_lines_as_text(file)
+                    text = parquet_as_text(file) if entity.fmt == "parquet" else json_lines_as_text(file)
                     total += _copy_arrow(cursor, table, raw_columns(entity), text)
             except LoadError:
                 raise
@@ -80,18 +80,18 @@ def _copy_arrow(cursor: Any, table: str, columns: list[str], arrow: pa.Table) ->
     return arrow.num_rows
 
 
-def _with_meta(columns: dict[str, pa.Array], file: LandingFile, rows: int) -> pa.Table:
+def with_meta(columns: dict[str, pa.Array], file: LandingFile, rows: int) -> pa.Table:
     meta = {"_source_file": pa.repeat(file.relative, rows), "date": pa.repeat(file.day.isoformat(), rows)}
     return pa.table({**columns, **meta})
 
 
-def _parquet_as_text(file: LandingFile) -> pa.Table:
+def parquet_as_text(file: LandingFile) -> pa.Table:
     table = pq.read_table(file.path)
     columns = {
         name: duckdb_varchar(table.column(name).combine_chunks(), f"{file.relative}: column {name}")
         for name in file.entity.columns
     }
-    return _with_meta(columns, file, table.num_rows)
+    return with_meta(columns, file, table.num_rows)
 
 
 def duckdb_varchar(values: pa.Array, where: str = "value") -> pa.Array:
@@ -110,8 +110,8 @@ def duckdb_varchar(values: pa.Array, where: str = "value") -> pa.Array:
     raise LoadError(f"{where}: parquet type {kind} is not in the landing contract")
 
 
-def _json_lines_as_text(file: LandingFile) -> pa.Table:
+def json_lines_as_text(file: LandingFile) -> pa.Table:
     """One row per line, split exactly like the DuckDB reader (trailing newlines dropped, nothing else)."""
     content = file.path.read_bytes().decode("utf-8")
     lines = content.rstrip("\n").split("\n") if content else []
-    return _with_meta({JSON_LINE_COLUMN: pa.array(lines, pa.string())}, file, len(lines))
+    return with_meta({JSON_LINE_COLUMN: pa.array(lines, pa.string())}, file, len(lines))

@@ -26,7 +26,7 @@ from typing import Any
 from emporium.config import Settings, load_settings
 from emporium.contract import ENTITIES, Entity
 from emporium.engine import Engine, engine_for
-from ingest import duckdb_writer, postgres_writer
+from ingest import duckdb_writer, postgres_writer, spark_writer
 from ingest.landing_zone import (
     LandingFile,
     entity_files,
@@ -58,7 +58,7 @@ Writer = Callable[[Any, Entity, Sequence[LandingFile]], int]
 # cannot hold its writer: each writer module names the Engine class it loads (`ENGINE`) and the load picks the
 # writer by the engine object's class (a subclass inherits its parent's), never by the engine's name.
 WRITERS: dict[type[Engine], Writer] = {
-    writer.ENGINE: writer.insert_files for writer in (duckdb_writer, postgres_writer)
+    writer.ENGINE: writer.insert_files for writer in (duckdb_writer, postgres_writer, spark_writer)
 }
 
 
@@ -96,7 +96,9 @@ def load_raw(settings: Settings, days: Sequence[dt.date] | None, *, run_id: str)
         for entity in ENTITIES:
             candidates = entity_files(landing_dir, entity, scope)
             accepted = [file for file in candidates if file.relative not in broken]
-            prepare_table(db, RAW_SCHEMA, entity.name, raw_columns(entity), replace=scope is None)
+            prepare_table(
+                db, RAW_SCHEMA, entity.name, raw_columns(entity), replace=scope is None, partition="date"
+            )
             if scope is not None:
                 delete_days(db, entity.name, scope)
             staged = [staged_copy(file, Path(staging)) for file in accepted]

@@ -40,32 +40,32 @@ def data_columns(entity: Entity) -> list[str]:
 
 
 def existing_columns(connection: Any, schema: str, table: str) -> list[str]:
-    rows = query(
-        connection,
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
-        " order by ordinal_position",
-        (schema, table),
-    )
-    return [name for (name,) in rows]
+    return engine_of(connection).columns(connection, schema, table)
 
 
-def prepare_table(connection: Any, schema: str, table: str, columns: list[str], *, replace: bool) -> None:
-    """Make `schema.table` exist with exactly these text columns; `replace` empties it (a full reload)."""
+def prepare_table(
+    connection: Any,
+    schema: str,
+    table: str,
+    columns: list[str],
+    *,
+    replace: bool,
+    partition: str | None = None,
+) -> None:
+    """Make `schema.table` exist with exactly these text columns; `replace` empties it (a full reload);
+    `partition`: the column whose slices loads replace (`delete_days`)."""
     query(connection, f"create schema if not exists {schema}")
     existing = existing_columns(connection, schema, table)
     if existing == columns:
         if replace:
-            query(connection, f"truncate {schema}.{ident(table)}")  # transactional on both engines
+            query(connection, f"truncate table {schema}.{ident(table)}")  # transactional on both engines
         return
     if existing and not replace:
         raise LoadError(f"{schema}.{table} has columns {existing}, the contract {columns}: reload every day")
     query(connection, f"drop table if exists {schema}.{ident(table)}")
-    query(
-        connection, f"create table {schema}.{ident(table)} ({', '.join(f'{ident(c)} text' for c in columns)})"
-    )
+    engine_of(connection).create_text_table(connection, f"{schema}.{ident(table)}", columns)
 
 
 def delete_days(connection: Any, table: str, days: Collection[dt.date]) -> None:
-    if days:
-        listed = ", ".join(f"'{day.isoformat()}'" for day in sorted(days))  # dates: safe to inline
-        query(connection, f'delete from {RAW_SCHEMA}.{ident(table)} where "date" in ({listed})')
+    days_text = {day.isoformat() for day in days}
+    engine_of(connection).delete_partitions(connection, f"{RAW_SCHEMA}.{ident(table)}", "date", days_text)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emporium.engine import engine_of
 from ingest.raw_tables import query
 from ingest.report import FileIssue
 
@@ -33,7 +35,7 @@ DDL = (
     " rejected_at timestamp not null, last_seen_run text not null,"
     " resolved_at timestamp, resolved_by_run text, resolution text)",
     f"create table if not exists {WARNINGS} ({_ISSUE_COLUMNS}, warned_at timestamp not null)",
-)
+)  # `text` is written as the engine's text type
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ class FileVersion:
 
 
 def ensure_tables(connection: Any) -> None:
+    text_type = engine_of(connection).text_type
     for statement in DDL:
-        query(connection, statement)
+        query(connection, re.sub(r"\btext\b", text_type, statement))
 
 
 def _in_scope(days: Collection[dt.date] | None) -> str:
@@ -87,8 +90,8 @@ def record_rejections(
     for version in rejected:
         issue = version.issue
         if version.key() in open_ids:
-            sql = f"update {REJECTED} set last_seen_run = %s where rejection_id = %s"
-            query(connection, sql, (run_id, open_ids[version.key()]))
+            key = ("rejection_id", open_ids[version.key()])
+            engine_of(connection).update_row(connection, REJECTED, key, {"last_seen_run": run_id})
             continue
         query(
             connection,
@@ -106,12 +109,8 @@ def record_rejections(
             continue
         file = key[0]
         resolution = "loaded" if file in loaded else "replaced" if file in rejected_files else "removed"
-        query(
-            connection,
-            f"update {REJECTED} set resolved_at = %s, resolved_by_run = %s, resolution = %s"
-            " where rejection_id = %s",
-            (now, run_id, resolution, rejection_id),
-        )
+        values = {"resolved_at": now, "resolved_by_run": run_id, "resolution": resolution}
+        engine_of(connection).update_row(connection, REJECTED, ("rejection_id", rejection_id), values)
         closed.append(file)
     return sorted(set(closed))
 
@@ -123,7 +122,7 @@ def record_warnings(
     warnings: Sequence[FileVersion],
     now: dt.datetime,
 ) -> None:
-    query(connection, f"delete from {WARNINGS} where {_in_scope(days)}")
+    engine_of(connection).delete_where(connection, WARNINGS, _in_scope(days))
     for version in warnings:
         issue = version.issue
         query(
@@ -137,11 +136,7 @@ def record_warnings(
 
 def open_rejections(connection: Any) -> list[FileIssue]:
     """Problems of rejected files no later load has resolved (empty when nothing was ever recorded)."""
-    if not query(
-        connection,
-        "select 1 from information_schema.tables where table_schema = %s and table_name = %s",
-        (SCHEMA, "rejected_files"),
-    ):
+    if "rejected_files" not in engine_of(connection).tables(connection, SCHEMA):
         return []
     rows = query(
         connection,

@@ -85,3 +85,21 @@
 {% macro default__days_between(start_date, end_date) -%}
     (cast({{ end_date }} as date) - cast({{ start_date }} as date))
 {%- endmacro %}
+
+{#- ISO day of the week: 1 = Monday ... 7 = Sunday. -#}
+{% macro iso_day_of_week(date_expression) -%}
+    {{ return(adapter.dispatch('iso_day_of_week', 'emporium')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_day_of_week(date_expression) -%}
+    extract(isodow from {{ date_expression }})
+{%- endmacro %}
+
+{#- An 8-byte floating point type (DuckDB's `float` is 4 bytes). -#}
+{% macro double_type() -%}
+    {{ return(adapter.dispatch('double_type', 'emporium')()) }}
+{%- endmacro %}
+
+{% macro default__double_type() -%}
+    double precision
+{%- endmacro %}

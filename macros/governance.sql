@@ -9,6 +9,10 @@
   grants follow the prod schema names: a developer's target (macros/generate_schema_name.sql) leaves them be.
 -#}
 {% macro create_governance_objects() -%}
+    {{ return(adapter.dispatch('create_governance_objects', 'emporium')()) }}
+{%- endmacro %}
+
+{% macro default__create_governance_objects() -%}
     {{ create_erasure_register() }};
     {{ create_roles() if is_prod_target() else 'select 1' }}
 {%- endmacro %}
@@ -18,6 +22,10 @@
   outside dbt's models, so no --full-refresh removes it, and the customer models read it on every build.
 -#}
 {% macro create_erasure_register() -%}
+    {{ return(adapter.dispatch('create_erasure_register', 'emporium')()) }}
+{%- endmacro %}
+
+{% macro default__create_erasure_register() -%}
     create schema if not exists governance;
     create table if not exists governance.erasure_requests (
         customer_id bigint not null primary key,
@@ -50,11 +58,11 @@
 {%- endmacro %}
 
 {% macro default__pii_hash(column, salt) -%}
-    case when {{ column }} is not null then sha256({{ salt }} || cast({{ column }} as varchar)) end
+    case when {{ column }} is not null then sha256({{ salt }} || cast({{ column }} as {{ dbt.type_string() }})) end
 {%- endmacro %}
 
 {% macro postgres__pii_hash(column, salt) -%}
-    case when {{ column }} is not null then encode(sha256(convert_to({{ salt }} || cast({{ column }} as varchar), 'UTF8')), 'hex') end
+    case when {{ column }} is not null then encode(sha256(convert_to({{ salt }} || cast({{ column }} as {{ dbt.type_string() }}), 'UTF8')), 'hex') end
 {%- endmacro %}
 
 {#- Roles and schema privileges; a no-op where the engine has no roles (DuckDB). -#}

@@ -46,3 +46,16 @@
         {%- if end is not none %} and {{ date_column }} <= {{ end }}{% endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  The incremental configuration of a model keyed by `unique_key` (an entity id, or `_landing_date` for bronze's
+  landing days), per engine in this one place: delete+insert where the engine deletes rows (DuckDB, Postgres);
+  on Spark see spark__keyed_incremental (macros/spark.sql). Used as `config(**keyed_incremental('order_id'))`.
+-#}
+{% macro keyed_incremental(unique_key) -%}
+    {{ return(adapter.dispatch('keyed_incremental', 'emporium')(unique_key)) }}
+{%- endmacro %}
+
+{% macro default__keyed_incremental(unique_key) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': unique_key}) }}
+{%- endmacro %}

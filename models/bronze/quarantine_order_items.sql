@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    **keyed_incremental('_landing_date')
 ) }}
 -- order_items rows that cannot be typed or break a hard rule, with raw values and the first failed rule.
 with

@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='_landing_date',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    **keyed_incremental('_landing_date')
 ) }}
 -- Valid web_events rows, typed; the rows failing a hard rule go to quarantine_web_events instead.
 with

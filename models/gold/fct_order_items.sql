@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='order_item_id',
-    on_schema_change='fail', contract={'enforced': true}
+    on_schema_change='fail', contract={'enforced': true},
+    **keyed_incremental('order_item_id')
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- depends_on: {{ ref('customers') }}
@@ -66,7 +66,7 @@ final as (
         dim_customers.customer_sk,
         cast(orders.ordered_at as date) as order_date,
         orders.ordered_at,
-        cast(orders.order_status as varchar) as order_status,
+        cast(orders.order_status as {{ dbt.type_string() }}) as order_status,
         coalesce(orders.order_status = 'cancelled', false) as is_cancelled,
         order_items.quantity,
         cast(order_items.unit_price as decimal(18, 2)) as unit_price,

@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id',
-    on_schema_change='fail', contract={'enforced': true}
+    on_schema_change='fail', contract={'enforced': true},
+    **keyed_incremental('order_id')
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- One row per order, current status, with the customer version valid when the order was placed.
@@ -55,12 +55,12 @@ final as (
         dim_customers.customer_sk,
         cast(orders.ordered_at as date) as order_date,
         orders.ordered_at,
-        cast(orders.order_status as varchar) as order_status,
+        cast(orders.order_status as {{ dbt.type_string() }}) as order_status,
         orders.order_status = 'cancelled' as is_cancelled,
-        cast(orders.channel_code as varchar) as channel_code,
+        cast(orders.channel_code as {{ dbt.type_string() }}) as channel_code,
         orders.campaign_id,
-        cast(orders.shipping_country_code as varchar) as shipping_country_code,
-        cast(orders.currency_code as varchar) as currency_code,
+        cast(orders.shipping_country_code as {{ dbt.type_string() }}) as shipping_country_code,
+        cast(orders.currency_code as {{ dbt.type_string() }}) as currency_code,
         cast(coalesce(order_totals.line_count, 0) as integer) as line_count,
         cast(coalesce(order_totals.item_count, 0) as bigint) as item_count,
         cast(coalesce(order_totals.gross_amount, 0) as decimal(18, 2)) as gross_amount,

@@ -10,9 +10,9 @@ with churn_predictions as (
         select
             cast(null as bigint) as customer_id,
             cast(null as date) as as_of_date,
-            cast(null as double precision) as churn_probability,
-            cast(null as varchar) as model_name,
-            cast(null as varchar) as model_version,
+            cast(null as {{ double_type() }}) as churn_probability,
+            cast(null as {{ dbt.type_string() }}) as model_name,
+            cast(null as {{ dbt.type_string() }}) as model_version,
             cast(null as timestamp) as scored_at
         where 1 = 0
     {%- else %}
@@ -28,16 +28,16 @@ final as (
     select
         cast(churn_predictions.customer_id as bigint) as customer_id,
         cast(churn_predictions.as_of_date as date) as as_of_date,
-        cast(dim_customers.country_code as varchar) as country_code,
-        cast(dim_customers.loyalty_tier as varchar) as loyalty_tier,
+        cast(dim_customers.country_code as {{ dbt.type_string() }}) as country_code,
+        cast(dim_customers.loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,
         cast(churn_predictions.churn_probability as decimal(9, 6)) as churn_probability,
         cast(case
             when churn_predictions.churn_probability >= 0.7 then 'high'
             when churn_predictions.churn_probability >= 0.4 then 'medium'
             else 'low'
-        end as varchar) as risk_band,
-        cast(churn_predictions.model_name as varchar) as model_name,
-        cast(churn_predictions.model_version as varchar) as model_version,
+        end as {{ dbt.type_string() }}) as risk_band,
+        cast(churn_predictions.model_name as {{ dbt.type_string() }}) as model_name,
+        cast(churn_predictions.model_version as {{ dbt.type_string() }}) as model_version,
         cast(churn_predictions.scored_at as timestamp) as scored_at
     from churn_predictions
     inner join dim_customers

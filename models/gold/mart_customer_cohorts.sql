@@ -59,7 +59,7 @@ final as (
         cast(activity.months_since_first_order as integer) as months_since_first_order,
         cast(cohort_sizes.cohort_customers as bigint) as cohort_customers,
         cast(activity.active_customers as bigint) as active_customers,
-        cast(1.0 * activity.active_customers / cohort_sizes.cohort_customers as double precision) as retention_rate,
+        cast(1.0 * activity.active_customers / cohort_sizes.cohort_customers as {{ double_type() }}) as retention_rate,
         cast(activity.net_revenue as decimal(18, 2)) as net_revenue
     from activity
     inner join cohort_sizes

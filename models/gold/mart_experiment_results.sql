@@ -9,23 +9,23 @@ with causal_estimates as (
 
 final as (
     select
-        cast(analysis_type as varchar) as analysis_type,
+        cast(analysis_type as {{ dbt.type_string() }}) as analysis_type,
         cast(analysis_id as bigint) as analysis_id,
-        cast(estimator as varchar) as estimator,
+        cast(estimator as {{ dbt.type_string() }}) as estimator,
         is_primary,
-        cast(estimand as varchar) as estimand,
-        cast(effect as double precision) as effect,
-        cast(std_error as double precision) as std_error,
-        cast(ci_lower as double precision) as ci_lower,
-        cast(ci_upper as double precision) as ci_upper,
-        cast(p_value as double precision) as p_value,
+        cast(estimand as {{ dbt.type_string() }}) as estimand,
+        cast(effect as {{ double_type() }}) as effect,
+        cast(std_error as {{ double_type() }}) as std_error,
+        cast(ci_lower as {{ double_type() }}) as ci_lower,
+        cast(ci_upper as {{ double_type() }}) as ci_upper,
+        cast(p_value as {{ double_type() }}) as p_value,
         cast(n_units as bigint) as n,
         cast(n_treated as bigint) as n_treated,
         cast(n_control as bigint) as n_control,
         diagnostics_passed,
-        cast(decision as varchar) as decision,
-        cast(decision_reason as varchar) as decision_reason,
-        cast(mlflow_run_id as varchar) as mlflow_run_id,
+        cast(decision as {{ dbt.type_string() }}) as decision,
+        cast(decision_reason as {{ dbt.type_string() }}) as decision_reason,
+        cast(mlflow_run_id as {{ dbt.type_string() }}) as mlflow_run_id,
         cast(estimated_at as timestamp) as estimated_at
     from causal_estimates
 )

@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='order_item_id',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    **keyed_incremental('order_item_id')
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- One row per order line whose order has arrived, re-sends collapsed (latest updated_at wins). Lines of an

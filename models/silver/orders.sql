@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='order_id',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    **keyed_incremental('order_id')
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- Current state of each order: its latest status change (latest updated_at wins).

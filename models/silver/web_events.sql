@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    **keyed_incremental('event_id')
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
 -- One row per web event, re-sent lines collapsed.

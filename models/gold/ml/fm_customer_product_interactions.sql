@@ -31,7 +31,7 @@ final as (
         cast(sum(case when event_type = 'purchase' then 1 else 0 end) as integer) as purchases,
         cast(sum(
             case event_type when 'product_view' then 1 when 'add_to_cart' then 3 else 5 end
-        ) as double precision) as interaction_weight
+        ) as {{ double_type() }}) as interaction_weight
     from product_events
     group by 1, 2, 3
 )

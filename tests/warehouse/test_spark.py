@@ -1,0 +1,191 @@
+"""The same project on Apache Spark (docs/scaling.md): a standalone cluster started by scripts/spark-cluster.sh,
+the tiny world built there with the `spark` target, every gold table equal to DuckDB's (row counts, a checksum,
+money to the cent) and to the generator's truth.
+
+The Spark side runs in its own environment (.venv-spark, `make install-spark`); this process only reads the
+Parquet files the cluster wrote, with DuckDB. The build takes minutes on 2 cores, so it is marked `full` (and
+`spark`): `make spark-check` or `make test-full`; the quick tests of the script's and engine's errors always run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from emporium.config import PROJECT_ROOT, Settings, settings_env
+from emporium.engine import connect, engine_for, list_tables
+from emporium.spark_session import SparkUnavailable
+from tests.support import RUN_RECORD_TABLES, free_port, graph_only_tables, settings_for
+from tests.warehouse.truth import read_csv_rows
+
+SPARK_PYTHON = PROJECT_ROOT / ".venv-spark" / "bin" / "python"
+SCRIPT = PROJECT_ROOT / "scripts" / "spark-cluster.sh"
+LOAD_TIME_COLUMNS = {"_loaded_at"}
+REVENUE_COLUMNS = ("orders", "items", "gross_revenue", "discount_amount", "net_revenue", "refund_amount")
+
+
+def _script(command: str, run_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "EMPORIUM_SPARK_DIR": str(run_dir), **env}
+    return subprocess.run(
+        [str(SCRIPT), command], env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_status_without_a_cluster_says_so(tmp_path: Path) -> None:
+    result = _script("status", tmp_path)
+    assert result.returncode == 1
+    assert "no Spark cluster running" in result.stderr
+
+
+def test_start_without_java_says_so(tmp_path: Path) -> None:
+    result = _script("start", tmp_path, JAVA_HOME=str(tmp_path / "no-jdk"))
+    assert result.returncode == 1
+    assert "no bin/java" in result.stderr
+    assert not list((tmp_path / "pids").glob("*.pid")) if (tmp_path / "pids").exists() else True
+
+
+def test_connecting_to_no_cluster_names_the_address(tmp_path: Path) -> None:
+    remote = f"sc://127.0.0.1:{free_port()}"
+    settings = settings_for(tmp_path, DBT_TARGET="spark", EMPORIUM_SPARK_REMOTE=remote)
+    with pytest.raises(
+        SparkUnavailable, match=f"no Spark Connect server at {remote}.*spark-cluster.sh start"
+    ):
+        engine_for(settings).connect().__enter__()
+    wrong = settings_for(tmp_path, DBT_TARGET="spark", EMPORIUM_SPARK_REMOTE="spark://127.0.0.1:7077")
+    with pytest.raises(SparkUnavailable, match="not a Spark Connect URL"):
+        engine_for(wrong).connect().__enter__()
+
+
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A standalone cluster (master, one worker, the Connect server) of its own; its EMPORIUM_SPARK_* values."""
+    if not SPARK_PYTHON.exists():
+        pytest.fail("no Spark environment: run `make install-spark`")
+    run_dir = tmp_path_factory.mktemp("spark-cluster")
+    try:
+        started = _script("start", run_dir)
+        assert started.returncode == 0, f"spark-cluster.sh start failed:\n{started.stdout}{started.stderr}"
+        second = _script("start", run_dir)
+        assert second.returncode == 1 and "already running" in second.stderr, "a second cluster was started"
+        exports = (run_dir / "cluster.env").read_text(encoding="utf-8").split()
+        values = dict(line.split("=", 1) for line in exports if "=" in line)
+        yield {**values, "EMPORIUM_SPARK_DIR": str(run_dir)}
+    finally:
+        stopped = _script("stop", run_dir)
+        assert stopped.returncode == 0, stopped.stderr
+
+
+@pytest.fixture(scope="module")
+def spark_gold(
+    tiny_landing: Settings, spark_cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The tiny world built on the cluster (raw load, then one `dbt build` with the truth tests, in
+    .venv-spark); the folder of gold's Parquet tables."""
+    settings = settings_for(
+        tmp_path_factory.mktemp("tiny-spark"),
+        DBT_TARGET="spark",
+        EMPORIUM_LANDING_DIR=str(tiny_landing.landing_dir),
+        EMPORIUM_SPARK_REMOTE=spark_cluster["EMPORIUM_SPARK_REMOTE"],
+    )
+    build = "from emporium.config import load_settings; from tests.support import build_with_dbt; "
+    build += "build_with_dbt(load_settings())"
+    result = subprocess.run(
+        [str(SPARK_PYTHON), "-W", "ignore", "-c", build],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **settings_env(settings)},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+    assert result.returncode == 0, f"the Spark build failed:\n{tail}"
+    return Path(spark_cluster["EMPORIUM_SPARK_DIR"]) / "warehouse" / "gold.db"
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, decimal.Decimal):
+        return value.normalize() if value else decimal.Decimal(0)
+    return value
+
+
+def _rows(connection: Any, select: str) -> Counter[tuple[Any, ...]]:
+    return Counter(tuple(_normal(v) for v in row) for row in connection.execute(select).fetchall())
+
+
+def _checksum(rows: Counter[tuple[Any, ...]]) -> str:
+    return hashlib.sha256("\n".join(sorted(map(repr, rows.elements()))).encode()).hexdigest()[:12]
+
+
+@pytest.mark.spark
+@pytest.mark.full
+@pytest.mark.slow
+def test_gold_on_spark_equals_duckdb_and_the_truth(tiny_warehouse: Settings, spark_gold: Path) -> None:
+    with connect(tiny_warehouse) as warehouse:
+        duck_tables = list_tables(warehouse, "gold")
+    spark_tables = sorted(path.name for path in spark_gold.iterdir() if path.is_dir())
+    # the quick build leaves out the models over the Python assets' tables (batch scoring, drift, ...)
+    assert set(duck_tables) - set(spark_tables) <= {t.split(".")[1] for t in graph_only_tables()}
+    assert set(spark_tables) <= set(duck_tables), "Spark built a gold table DuckDB does not have"
+    compared = [t for t in spark_tables if f"gold.{t}" not in RUN_RECORD_TABLES]
+    assert len(compared) >= 15, compared
+    summary = {}
+    with duckdb.connect(str(tiny_warehouse.warehouse_path), read_only=True) as duck:
+        for table in compared:
+            columns = [
+                name
+                for (name,) in duck.execute(
+                    "select column_name from information_schema.columns where table_schema = 'gold'"
+                    " and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if name not in LOAD_TIME_COLUMNS
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            files = sorted((spark_gold / table).glob("*.parquet"))
+            spark_rows = (
+                _rows(duck, f"select {select} from read_parquet({[str(f) for f in files]})")
+                if files
+                else Counter()
+            )
+            duck_rows = _rows(duck, f"select {select} from gold.{table}")
+            summary[table] = (
+                duck_rows.total(),
+                spark_rows.total(),
+                _checksum(duck_rows),
+                _checksum(spark_rows),
+            )
+            assert duck_rows == spark_rows, (
+                table,
+                list((duck_rows - spark_rows).items())[:2],
+                list((spark_rows - duck_rows).items())[:2],
+            )
+        revenue = duck.execute(
+            f"select revenue_date, {', '.join(REVENUE_COLUMNS)}"
+            f" from read_parquet('{spark_gold / 'mart_daily_revenue'}/*.parquet')"
+        ).fetchall()
+    print("gold (duckdb rows, spark rows, duckdb checksum, spark checksum):", summary, file=sys.stderr)
+    truth = {
+        row["revenue_date"]: tuple(decimal.Decimal(row[c]) for c in REVENUE_COLUMNS)
+        for row in read_csv_rows(tiny_warehouse.truth_dir / "daily_revenue.csv")
+    }
+    spark_revenue = {
+        (day.isoformat() if isinstance(day, dt.date) else str(day)): tuple(
+            decimal.Decimal(str(v)) for v in values
+        )
+        for day, *values in revenue
+    }
+    assert spark_revenue == truth, "Spark's daily revenue is not the truth's to the cent"
