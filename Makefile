@@ -35,9 +35,9 @@ bench: install
 # a warehouse run to SQLite with an fsync (about 24 ms each on this machine's disk under load, 1 ms in /dev/shm).
 TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
-## test: install (the Spark environment too, for the Spark tests), lint (ruff + sqlfluff), then the pytest suite
+## test: install, lint (ruff + sqlfluff), then the pytest suite; the Spark cluster test is a `full` variant
 ## (one end-to-end test per capability)
-test: install install-spark lint
+test: install lint
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest
 
 ## test-full: the suite plus its heavy variants (pytest marker `full`: larger worlds, every engine everywhere)
