@@ -1,8 +1,9 @@
 """Batch scoring: the champions score every current customer into the warehouse (ml.churn_predictions,
-ml.recommendations) and the online store (online_store.py).
+ml.recommendations) and the online store (online_store.py); the registry's versions beside them
+(ml.model_versions).
 
     scores = score_current(settings, connection)   # None when a model has no champion yet
-    write_predictions(settings, connection, frames) # replaces both tables, one transaction
+    write_predictions(settings, connection, frames) # replaces the tables, one transaction
 """
 
 from __future__ import annotations
@@ -46,6 +47,22 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("model_version", "varchar"),
         ("as_of_date", "date"),
         ("scored_at", "timestamp"),
+    ),
+    # the registry as of the scoring (registry.version_records), for BI: champion against challenger
+    "ml.model_versions": (
+        ("model_name", "varchar"),
+        ("model_version", "varchar"),
+        ("registered_at", "timestamp"),
+        ("alias", "varchar"),
+        ("approval_status", "varchar"),
+        ("approval_reason", "varchar"),
+        ("approval_by", "varchar"),
+        ("replaced_by", "varchar"),
+        ("roc_auc", "double precision"),
+        ("calibration_error", "double precision"),
+        ("recall_lift_over_popularity", "double precision"),
+        ("recall_at_k", "double precision"),
+        ("run_id", "varchar"),
     ),
 }
 
