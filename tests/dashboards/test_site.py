@@ -7,15 +7,10 @@ hold nothing yet (the tiny world has no trained model, no prediction log and no 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -23,20 +18,11 @@ import pytest
 from dashboards import site
 from emporium.config import Settings
 from orchestration.runner import build_dashboards
-from tests.dashboards.browser import Browser, PageVisit, ensure_chromium
+from tests.dashboards.browser import ERROR_TEXTS, Browser, PageVisit, ensure_chromium, serve_site
 from tests.support import settings_for
 
 PATCH = site.PROJECT / "patches" / "@evidence-dev+universal-sql+3.0.1.patch"
 PATCHED = site.PROJECT / "node_modules" / "@evidence-dev" / "universal-sql" / "src" / "client-duckdb"
-# Evidence draws an error box / inline error with these texts when a query or component fails
-ERROR_TEXTS = (
-    "Error in Query",
-    "Error in query",
-    "Internal Error",
-    "is not defined",
-    "Error rendering",
-    "Not Found",
-)
 PAGES = ("/", "/sales/", "/cohorts/", "/rfm/", "/products/", "/funnel/", "/data-quality/", "/churn/",
          "/monitoring/", "/experiments/")  # fmt: skip
 # what a page shows when the marts it reads hold nothing yet
@@ -45,12 +31,6 @@ EMPTY_TEXTS = {
     "/monitoring/": ("No predictions logged yet", "No drift reports yet", "No training has registered"),
     "/experiments/": ("No experiment results yet",),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -104,27 +84,8 @@ def built(installed: None, tiny_warehouse: Settings, tmp_path_factory: pytest.Te
 @pytest.fixture(scope="module")
 def served(built: Settings) -> Iterator[str]:
     """`emporium dashboards serve` on a free port of 127.0.0.1; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "EMPORIUM_DATA_DIR": str(built.data_dir)}
-    command = [str(Path(sys.executable).with_name("emporium")), "dashboards", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, (
-                    server.stderr.read().decode() if server.stderr else "server died"
-                )
-                assert time.monotonic() < deadline, "the site server did not answer within 60 s"
-                time.sleep(0.5)
+    with serve_site(built.data_dir) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
