@@ -113,6 +113,7 @@ def copy_gold(settings: Settings) -> Path:
     copy = settings.dashboards_dir / COPY_NAME
     engine_for(settings).copy_for_readers(SOURCE, tables, copy)
     missing = sorted(set(source_tables()) - present)
+    settings.dashboards_dir.mkdir(parents=True, exist_ok=True)  # nothing copied on a server engine
     (settings.dashboards_dir / MISSING_NAME).write_text(json.dumps(missing), encoding="utf-8")
     return copy
 
