@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings
@@ -152,9 +153,18 @@ def manual_promote(settings: Settings, name: str, version: str, reason: str, by:
 VERSION_METRICS = ("roc_auc", "calibration_error", "recall_lift_over_popularity")
 
 
+def never_written(settings: Settings) -> bool:
+    """A local store that was never written holds no model: answered without importing MLflow (seconds,
+    which every warehouse build of a fresh world would pay) or creating the store."""
+    uri = settings.ml.tracking_uri
+    return uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists()
+
+
 def version_records(settings: Settings) -> list[dict[str, Any]]:
     """One record per registered version of the project's models: when it was registered, its alias
     (champion, challenger or none), the approval decision tagged on it and its run's metrics."""
+    if never_written(settings):
+        return []
     mlflow_client = client(settings)
     names = (settings.ml.churn_model, settings.ml.recommender_model)
     recall = f"recall_at_{settings.ml.recommendation_k}"

@@ -75,10 +75,8 @@ class Scores:
 
 
 def has_champions(settings: Settings) -> bool:
-    """Whether both models have a champion. A local store that was never written has none: answered
-    without importing MLflow (seconds), which every warehouse build of a fresh world would pay."""
-    uri = settings.ml.tracking_uri
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+    """Whether both models have a champion (none in a store that was never written)."""
+    if registry.never_written(settings):
         return False
     names = (settings.ml.churn_model, settings.ml.recommender_model)
     return all(registry.alias_versions(settings, name)[registry.CHAMPION] is not None for name in names)
