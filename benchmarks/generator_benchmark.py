@@ -1,7 +1,16 @@
-"""Generator throughput at SF 0.1 and SF 1 against a naive per-row Faker loop.
+"""Generator throughput at SF 0.1 and SF 1 against a naive per-row Faker loop and TPC-H generators.
 
 Usage: .venv/bin/python benchmarks/generator_benchmark.py [--runs 0.1:365,1:730] [--naive-rows 20000]
+           [--tpch-env DIR] [--tpch-scale 1]
 Writes benchmarks/results/generator.md and generator.json.
+
+TPC-H side by side (`--tpch-env`, or GENERATOR_BENCH_TPCH_ENV): a virtual environment of its own, outside
+the project's lock, with DuckDB's `dbgen` extension (an offline install needs its wheel, which exists for
+duckdb 1.5.5) and the Rust `tpchgen-cli`; without it those rows are left out:
+    python3 -m venv /work/bench/tpch-venv
+    /work/bench/tpch-venv/bin/pip install duckdb==1.5.5 duckdb-extension-tpch tpchgen-cli
+dbgen runs `CALL dbgen(sf=...)` in an in-memory database and `EXPORT DATABASE ... (FORMAT csv)`;
+tpchgen-cli writes CSV. Every side is a whole process, timed from its start to its last file.
 
 Like with like: both sides run in their own process and are measured with getrusage (CPU = user +
 system, so a busy machine inflates wall time but hardly CPU time). The naive side is the approach the
@@ -33,6 +42,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(os.environ.get("GENERATOR_BENCH_DIR", ROOT / "benchmarks" / "tmp"))
+TPCH_TABLES = ("customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier")
+# run by the TPC-H environment's own interpreter: argv = scale factor, output folder
+DBGEN_SCRIPT = """
+import json, pathlib, sys
+import duckdb, duckdb_extension_tpch
+ext = pathlib.Path(duckdb_extension_tpch.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+con.execute(f"load '{ext / 'tpch.duckdb_extension'}'")
+con.execute(f"call dbgen(sf={float(sys.argv[1])})")
+con.execute(f"export database '{sys.argv[2]}' (format csv)")
+"""
 RESULTS = ROOT / "benchmarks" / "results"
 TIERS = ("standard", "silver_club", "gold_club", "platinum_club")
 SIMULATE, STARTUP, POOLS = "simulate (all entities)", "start-up (interpreter, imports)", "Faker pools"
@@ -132,11 +152,9 @@ def generator_child(argv: list[str]) -> dict[str, Any]:
     clock.add(STARTUP, _cpu())  # interpreter start and imports
     run.build_pools = clock.wrap(run.build_pools, lambda *a, **k: POOLS)
     run.simulate = clock.wrap(run.simulate, lambda *a, **k: SIMULATE)
-    run._raw_table = clock.wrap(run._raw_table, lambda params, entity, world: entity.name)
-    run.write_entity = clock.wrap(run.write_entity, lambda entity, *a, **k: entity.name)
     run.truth.write_truth = clock.wrap(run.truth.write_truth, lambda *a, **k: "truth files")
-    streamed = run._StreamedWriter.write
-    run._StreamedWriter.write = clock.wrap(streamed, lambda self, *a, **k: self.entity.name)  # type: ignore[method-assign]
+    streamed = run._EntityStream.write
+    run._EntityStream.write = clock.wrap(streamed, lambda self, *a, **k: self.entity.name)  # type: ignore[method-assign]
     began = time.perf_counter()
     code = main(argv)
     usage = _usage()
@@ -170,14 +188,54 @@ def _env(bytecode: bool) -> dict[str, str]:
     return env
 
 
-def _child(args: list[str], bytecode: bool = True) -> dict[str, Any]:
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0)
+    return total / 1024
+
+
+def measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Runs `command` to its end: wall seconds, CPU seconds of the whole process tree (getrusage of the
+    waited-for children) and its peak RSS, summed over the tree, sampled every 0.1 s."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(args)],
-        cwd=ROOT, capture_output=True, text=True, check=True, env=_env(bytecode),
-    )  # fmt: skip
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["process_seconds"] = time.perf_counter() - began  # includes interpreter start
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak, done = 0.0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.1):
+            peak = max(peak, _tree_rss_mb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - began
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed ({process.returncode}):\n{stderr[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"stdout": stdout, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak}
+
+
+def _child(args: list[str], bytecode: bool = True) -> dict[str, Any]:
+    run = measured([sys.executable, __file__, "--child", json.dumps(args)], _env(bytecode))
+    result = json.loads(run["stdout"].strip().splitlines()[-1])
+    result["process_seconds"] = run["seconds"]  # includes interpreter start
+    result["tree_peak_rss_mb"] = run["peak_rss_mb"]
     return result
 
 
@@ -210,8 +268,38 @@ def run_generator(scale: float, days: int) -> dict[str, Any]:
     return {
         "scale": scale, "days": days, "rows": rows, "total_rows": total, "seconds": round(seconds, 2),
         "rows_per_second": round(total / seconds), "cpu_seconds": round(cpu, 2),
-        "rows_per_cpu_second": round(total / cpu), "peak_rss_mb": round(child["peak_rss_mb"]),
+        "rows_per_cpu_second": round(total / cpu),
+        "peak_rss_mb": round(max(child["peak_rss_mb"], child["tree_peak_rss_mb"])),
         "phase_cpu_seconds": phases,
+    }  # fmt: skip
+
+
+def _csv_rows(folder: Path) -> int:
+    """Data rows of the TPC-H CSV files in `folder` (one header line each; no field holds a line break)."""
+    rows = 0
+    for table in TPCH_TABLES:
+        with (folder / f"{table}.csv").open("rb") as handle:
+            rows += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b"")) - 1
+    return rows
+
+
+def run_tpch(tool: str, env_dir: Path, scale: float) -> dict[str, Any]:
+    """DuckDB's dbgen + CSV export, or tpchgen-cli's CSV, as one process from its start."""
+    out = WORK / f"tpch_{tool}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    if tool == "dbgen":
+        command = [str(env_dir / "bin" / "python"), "-c", DBGEN_SCRIPT, str(scale), str(out)]
+    else:
+        command = [str(env_dir / "bin" / "tpchgen-cli"), "csv", "-s", f"{scale:g}", "--output-dir", str(out)]
+    run = measured(command)
+    rows = _csv_rows(out)
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, cpu = run["seconds"], run["cpu_seconds"]
+    return {
+        "tool": tool, "scale": scale, "total_rows": rows, "seconds": round(seconds, 2),
+        "rows_per_second": round(rows / seconds), "cpu_seconds": round(cpu, 2),
+        "rows_per_cpu_second": round(rows / cpu), "peak_rss_mb": round(run["peak_rss_mb"]),
     }  # fmt: skip
 
 
@@ -227,8 +315,12 @@ def machine() -> dict[str, Any]:
     import numpy
     import pyarrow
 
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
     return {
-        "date": dt.date.today().isoformat(), "platform": platform.platform(), "cpu": model,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit,
+        "platform": platform.platform(), "cpu": model,
         "cores": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(), "numpy": numpy.__version__, "pyarrow": pyarrow.__version__,
         "faker": faker.VERSION,
@@ -239,9 +331,38 @@ def _speedup(rate: float, naive: float) -> str:
     return f"{rate / naive:.0f}x"
 
 
-def markdown(runs: list[dict[str, Any]], naive: dict[str, Any], host: dict[str, Any]) -> str:
+def side_by_side(runs: list[dict[str, Any]], naive: dict[str, Any], tpch: list[dict[str, Any]]) -> list[str]:
+    """One table of every generator measured in this run, fastest last."""
+    lines = [
+        "## Side by side (one run, same machine)", "",
+        "| generator | rows | seconds (wall) | CPU seconds | rows/s (wall) | rows per CPU second "
+        "| peak RSS, process tree (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]  # fmt: skip
+    entries = [(f"naive Faker loop ({naive['rows']:,} customers)", naive)]
+    entries += [
+        (f"DuckDB `dbgen` + CSV export, TPC-H SF {t['scale']:g}", t) for t in tpch if t["tool"] == "dbgen"
+    ]
+    entries += [
+        (f"`tpchgen-cli` (Rust) CSV, TPC-H SF {t['scale']:g}", t) for t in tpch if t["tool"] != "dbgen"
+    ]
+    entries += [(f"**emporium generator, SF {r['scale']:g} / {r['days']} days**", r) for r in runs]
+    for label, e in entries:
+        rows = e.get("total_rows", e.get("rows"))
+        peak = e.get("peak_rss_mb")
+        lines.append(
+            f"| {label} | {rows:,} | {e['seconds']:.1f} | {e['cpu_seconds']:.1f} | {e['rows_per_second']:,} | "
+            f"{e['rows_per_cpu_second']:,} | {f'{peak:,.0f}' if peak is not None else '-'} |"
+        )
+    return [*lines, ""]
+
+
+def markdown(
+    runs: list[dict[str, Any]], naive: dict[str, Any], host: dict[str, Any], tpch: list[dict[str, Any]]
+) -> str:
     cols = " | ".join(f"SF {r['scale']:g} ({r['days']} days)" for r in runs)
-    lines = ["# Generator benchmark", "", f"| | {cols} |", "|---|" + "---:|" * len(runs)]
+    lines = ["# Generator benchmark", "", *side_by_side(runs, naive, tpch), "## Generator per scale", ""]
+    lines += [f"| | {cols} |", "|---|" + "---:|" * len(runs)]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -252,7 +373,7 @@ def markdown(runs: list[dict[str, Any]], naive: dict[str, Any], host: dict[str, 
         ("CPU seconds (user + system)", "cpu_seconds", "{:.1f}"),
         ("rows/s (wall)", "rows_per_second", "{:,}"),
         ("rows per CPU second", "rows_per_cpu_second", "{:,}"),
-        ("peak RSS (MB)", "peak_rss_mb", "{:,}"),
+        ("peak RSS, process tree (MB)", "peak_rss_mb", "{:,}"),
     ):
         row(label, [fmt.format(r[key]) for r in runs])
     for label, key in (("wall", "rows_per_second"), ("CPU", "rows_per_cpu_second")):
@@ -289,10 +410,15 @@ def markdown(runs: list[dict[str, Any]], naive: dict[str, Any], host: dict[str, 
         "Its imports and Faker set-up are not timed.",
         "",
         "Generator: the whole `generate` process, from interpreter start to the last truth file. An entity's "
-        "own CPU is its defect injection, rendering and file writing (web_events are written in batches on "
-        "a second thread while the simulation goes on; CPU is counted per thread, so that time is counted "
+        "own CPU is its defect injection, rendering and file writing (every entity is written in batches on "
+        "two writer threads while the simulation goes on; CPU is counted per thread, so that time is counted "
         "here and not under simulate, and wall time can be less than CPU time). The simulation produces "
-        "all entities together, so it is a shared line. Target: >= 50x the naive loop.",
+        "all entities together, so it is a shared line. Target: >= 50x the naive loop. Peak RSS is summed "
+        "over the process tree (sampled every 0.1 s) or the process's own high-water mark, the larger.",
+        "",
+        "TPC-H: whole processes from their start to their last file, in a separate environment "
+        "(`--tpch-env`); rows/s compare generators that do different work: TPC-H rows are independent "
+        "draws, the emporium world is a day-by-day simulation with state, defects and truth.",
         "",
         "Python runs as usual, with modules compiled once and cached (in a private folder). Without a "
         "bytecode cache (PYTHONDONTWRITEBYTECODE=1, as some sandboxes set it) every run compiles numpy, "
@@ -300,10 +426,12 @@ def markdown(runs: list[dict[str, Any]], naive: dict[str, Any], host: dict[str, 
         f"{host['startup_cpu_seconds']['no_bytecode_cache']} s CPU instead of "
         f"{host['startup_cpu_seconds']['bytecode_cached']} s.",
         "",
-        f"Machine: {host['cpu'] or host['platform']}, {host['cores']} cores, load average at start "
+        f"Machine: {host['cpu'] or host['platform']}, {host['cores']} cores shared with other jobs, load "
+        "average at start "
         f"{', '.join(str(x) for x in host['load_average_at_start'])} (1/5/15 min; other jobs may share "
         f"the CPU, so wall time is the less reliable measure); Python {host['python']}, numpy "
-        f"{host['numpy']}, pyarrow {host['pyarrow']}, Faker {host['faker']}; {host['date']}.",
+        f"{host['numpy']}, pyarrow {host['pyarrow']}, Faker {host['faker']}; {host['date']}, commit "
+        f"{host['commit']}.",
         "",
     ]
     return "\n".join(lines)
@@ -313,6 +441,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", default="0.1:365,1:730", help="scale:days pairs")
     parser.add_argument("--naive-rows", type=int, default=20_000)
+    parser.add_argument(
+        "--tpch-env", default=os.environ.get("GENERATOR_BENCH_TPCH_ENV"),
+        help="virtual environment with duckdb==1.5.5, duckdb-extension-tpch and tpchgen-cli (see above)",
+    )  # fmt: skip
+    parser.add_argument("--tpch-scale", type=float, default=1.0, help="TPC-H scale factor of both tools")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -340,12 +473,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"SF {scale} ({days} days): {r['total_rows']:,} rows, {r['seconds']} s, {r['cpu_seconds']} s CPU"
         )
+    tpch = []
+    if args.tpch_env:
+        for tool in ("dbgen", "tpchgen-cli"):
+            tpch.append(run_tpch(tool, Path(args.tpch_env), args.tpch_scale))
+            print(f"{tool}: {tpch[-1]['total_rows']:,} rows, {tpch[-1]['seconds']} s", flush=True)
     naive = median_naive(samples)
     print(f"naive Faker loop: {naive['samples_rows_per_cpu_second']} rows per CPU second", flush=True)
-    report = markdown(runs, naive, host)
+    report = markdown(runs, naive, host, tpch)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "generator.md").write_text(report, encoding="utf-8")
-    payload = {"machine": host, "naive": naive, "runs": runs}
+    payload = {"machine": host, "naive": naive, "runs": runs, "tpch": tpch}
     (RESULTS / "generator.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(report)
     return 0

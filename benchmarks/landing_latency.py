@@ -43,49 +43,52 @@ def main() -> int:
     if not settings.warehouse_path.exists():
         print(f"{settings.warehouse_path}: no warehouse; run `make run` first", file=sys.stderr)
         return 1
-    instance = get_instance(settings)
-    resource = EmporiumResource(overrides=settings_env(settings))
     rows = []
     for _ in range(args.days):
-        started = time.perf_counter()
-        params = append(settings.landing_dir, 1, settings.seeds_dir)
-        landed = time.perf_counter()
-        files = list(settings.landing_dir.glob(f"*/date={params.end_date}/*"))
-
-        context = dg.build_sensor_context(instance=instance, resources={"emporium": resource})
-        result = landing_files(context)
-        assert isinstance(result, dg.SensorResult), f"the sensor saw nothing new: {result}"
-        for request in result.dynamic_partitions_requests:
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        ticked = time.perf_counter()
-        outcomes = []
-        for request in result.run_requests:
-            start = dt.date.fromisoformat(request.tags["dagster/asset_partition_range_start"])
-            end = dt.date.fromisoformat(request.tags["dagster/asset_partition_range_end"])
-            outcomes.append(materialize_warehouse(settings, window=(start, end), extra_tags=request.tags))
-        done = time.perf_counter()
-        assert all(o.success for o in outcomes), "\n".join(o.render() for o in outcomes)
-        steps = _step_seconds(instance, outcomes[-1].run_id)
-        rows.append(
-            {
-                "day": params.end_date.isoformat(),
-                "files": len(files),
-                "append_s": landed - started,
-                "sensor_s": ticked - landed,
-                "runs": len(outcomes),
-                "run_s": done - ticked,
-                "latency_s": done - landed,
-                "steps": steps,
-            }
-        )
+        row = land_one_day(settings)
+        rows.append(row)
         print(
-            f"{params.end_date}: {len(files)} files, latency {done - landed:.1f} s (run {done - ticked:.1f} s)"
+            f"{row['day']}: {row['files']} files, latency {row['latency_s']:.1f} s (run {row['run_s']:.1f} s)"
         )
     _write(settings, rows)
     return 0
 
 
-def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+def land_one_day(settings: Settings) -> dict:
+    """The next landing day, one sensor tick and the run(s) it requests; seconds of each part."""
+    instance = get_instance(settings)
+    resource = EmporiumResource(overrides=settings_env(settings))
+    started = time.perf_counter()
+    params = append(settings.landing_dir, 1, settings.seeds_dir)
+    landed = time.perf_counter()
+    files = list(settings.landing_dir.glob(f"*/date={params.end_date}/*"))
+
+    context = dg.build_sensor_context(instance=instance, resources={"emporium": resource})
+    result = landing_files(context)
+    assert isinstance(result, dg.SensorResult), f"the sensor saw nothing new: {result}"
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    ticked = time.perf_counter()
+    outcomes = []
+    for request in result.run_requests:
+        start = dt.date.fromisoformat(request.tags["dagster/asset_partition_range_start"])
+        end = dt.date.fromisoformat(request.tags["dagster/asset_partition_range_end"])
+        outcomes.append(materialize_warehouse(settings, window=(start, end), extra_tags=request.tags))
+    done = time.perf_counter()
+    assert all(o.success for o in outcomes), "\n".join(o.render() for o in outcomes)
+    return {
+        "day": params.end_date.isoformat(),
+        "files": len(files),
+        "append_s": landed - started,
+        "sensor_s": ticked - landed,
+        "runs": len(outcomes),
+        "run_s": done - ticked,
+        "latency_s": done - landed,
+        "steps": step_seconds(instance, outcomes[-1].run_id),
+    }
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     starts: dict[str, float] = {}
     seconds: dict[str, float] = {}
     for record in instance.all_logs(run_id):

@@ -81,6 +81,29 @@ class ServingSettings:
 
 
 @dataclass(frozen=True)
+class DuckDBSettings:
+    """DuckDB's resources, per database instance: the Python side's connections (engine.DuckDBEngine) and
+    dbt's (profiles/profiles.yml reads the same variables). The defaults keep the SF 10 build of a 24 GiB,
+    2-core machine within its 8 GiB budget: beyond `memory_limit` DuckDB spills to `temp_directory`."""
+
+    temp_directory: Path  # EMPORIUM_DUCKDB_TEMP_DIR; default <data>/duckdb_tmp
+    memory_limit: str = "4GiB"  # EMPORIUM_DUCKDB_MEMORY_LIMIT (DuckDB's syntax: 4GiB, 512MB, ...)
+    threads: int = 2  # EMPORIUM_DUCKDB_THREADS: DuckDB's worker threads, and dbt's concurrent models
+
+    def config(self) -> dict[str, str]:
+        """DuckDB's settings by name (`SET name = 'value'`)."""
+        return {"memory_limit": self.memory_limit, "threads": str(self.threads),
+                "temp_directory": str(self.temp_directory)}  # fmt: skip
+
+    def env(self) -> dict[str, str]:
+        return {
+            "EMPORIUM_DUCKDB_MEMORY_LIMIT": self.memory_limit,
+            "EMPORIUM_DUCKDB_THREADS": str(self.threads),
+            "EMPORIUM_DUCKDB_TEMP_DIR": str(self.temp_directory),
+        }
+
+
+@dataclass(frozen=True)
 class Settings:
     project_dir: Path
     data_dir: Path
@@ -92,6 +115,7 @@ class Settings:
     dagster_home: Path  # Dagster's instance: run storage, event log, schedules (DAGSTER_HOME)
     ml: MLSettings
     serving: ServingSettings
+    duckdb: DuckDBSettings
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
     # automation: how often the landing sensor may look at the files (EMPORIUM_SENSOR_INTERVAL_SECONDS);
     # the end-to-end daemon test shortens it so that its wait is the run, not the sensor's pause
@@ -132,6 +156,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dbt_target=env.get("DBT_TARGET", "duckdb"),
         dbt_target_path=_path(env, "DBT_TARGET_PATH", PROJECT_ROOT / "target"),
         dagster_home=_path(env, "DAGSTER_HOME", data_dir / "dagster"),
+        duckdb=_duckdb(env, data_dir),
         postgres=_postgres(env),
         sensor_interval_seconds=int(env.get("EMPORIUM_SENSOR_INTERVAL_SECONDS", "30")),
         ci=env.get("CI", "").strip().lower() in ("true", "1"),
@@ -164,6 +189,18 @@ def _serving(env: dict[str, str], data_dir: Path) -> ServingSettings:
         max_body_bytes=int(env.get("EMPORIUM_MAX_BODY_BYTES", default.max_body_bytes)),
         reload_seconds=float(env.get("EMPORIUM_RELOAD_SECONDS", default.reload_seconds)),
         workers=int(env.get("EMPORIUM_SERVE_WORKERS", default.workers)),
+    )
+
+
+def _duckdb(env: dict[str, str], data_dir: Path) -> DuckDBSettings:
+    default = DuckDBSettings(temp_directory=data_dir / "duckdb_tmp")
+    threads = int(env.get("EMPORIUM_DUCKDB_THREADS", default.threads))
+    if threads < 1:
+        raise ValueError(f"EMPORIUM_DUCKDB_THREADS must be at least 1, got {threads}")
+    return DuckDBSettings(
+        temp_directory=_path(env, "EMPORIUM_DUCKDB_TEMP_DIR", default.temp_directory),
+        memory_limit=env.get("EMPORIUM_DUCKDB_MEMORY_LIMIT", default.memory_limit),
+        threads=threads,
     )
 
 
@@ -201,6 +238,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET": settings.dbt_target,
         "DBT_TARGET_PATH": str(settings.dbt_target_path),
         "DAGSTER_HOME": str(settings.dagster_home),
+        **settings.duckdb.env(),
         **settings.postgres.env(),
         "EMPORIUM_SENSOR_INTERVAL_SECONDS": str(settings.sensor_interval_seconds),
         **_ml_env(settings),

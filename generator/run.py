@@ -4,42 +4,35 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from generator import defects, truth
 from generator.config import Params
-from generator.entities import BY_NAME, ENTITIES, Entity
+from generator.entities import ENTITIES, Entity
 from generator.pools import build_pools
 from generator.reference import write_seeds
 from generator.simulate.calendar import day_epoch
 from generator.simulate.tables import DAY, UID, Table, TableBuilder, concat, n_rows, take, take_in_place
 from generator.simulate.world import World, simulate
+from generator.truth_io import csv_text
 from generator.writers import write_entity
 
 TRUTH_DIR = "_truth"
 
-
-# the clean tables the truth files are computed from; the others are released once written
-TRUTH_ENTITIES = ("orders", "order_items", "returns", "campaign_contacts", "experiment_assignments")
-# written while the days are simulated, so the biggest table is never held whole
-STREAMED_ENTITY = "web_events"
-STREAM_ROWS = 500_000  # simulated rows gathered before they are injected and written
-
-
-def _raw_table(params: Params, entity: Entity, world: World) -> tuple[Table, Table]:
-    """(clean rows that landed, every row to write) for one entity, both within the horizon.
-    Takes the entity's table out of `world` so its memory goes once it is written."""
-    table = world.tables.pop(entity.name)
-    table[defects.LAND], table[defects.LATE] = defects.landing_days(params, entity, table)
-    end = params.days - 1
-    clean = truth.landed(table, end) if entity.name in TRUTH_ENTITIES else {}
-    raw = defects.inject(params, entity, table, world.epoch0)
-    del table
-    return clean, _in_file_order(raw, np.flatnonzero(raw[defects.LAND] <= end))
+# the clean landed columns the truth files are computed from (truth.py, truth_churn.py); nothing else of
+# the clean world is kept once a batch is written
+TRUTH_COLUMNS = {
+    "orders": ("order_id", "customer_id", "ordered_at", "updated_at", "order_status"),
+    "order_items": ("order_id", "quantity", "unit_price", "discount_amount"),
+    "returns": ("refunded_at", "refund_amount"),
+    "experiment_assignments": ("customer_id", "assigned_at", "variant"),
+}
+STREAM_ROWS = 500_000  # simulated rows of one entity gathered before they are injected and written
+WRITERS = 2  # batches written at once (the machines this runs on have 2 cores or more)
 
 
 def _in_file_order(raw: Table, keep: np.ndarray) -> Table:
@@ -52,97 +45,167 @@ def _in_file_order(raw: Table, keep: np.ndarray) -> Table:
     return take_in_place(raw, order)
 
 
-class _StreamedWriter:
-    """Injects defects into and writes one entity batch by batch while the world is simulated.
-    Every row lands on or after its event day, so once day d is simulated all of partitions ..d are
-    known; rows landing later wait in `carry`. Rendering is per row, so the bytes equal a whole-table
-    write."""
+class _EntityStream:
+    """Injects defects into and writes one entity batch by batch, and keeps what its truth needs: row
+    counts, its defect-log rows (spooled to a file) and its clean landed truth columns. Every row lands
+    on or after its event day, so once day d is simulated all of partitions ..d are known; rows landing
+    later wait in `carry`. Rendering and defects are per row, so the bytes equal a whole-table write."""
 
-    def __init__(self, params: Params, entity: Entity, out: Path, first_day: int, epoch0: int) -> None:
-        assert not entity.change_feed  # its clean count (distinct keys) would not add up over batches
-        self.params, self.entity, self.out = params, entity, out
-        self.first_day, self.epoch0 = first_day, epoch0
+    def __init__(self, params: Params, entity: Entity, out: Path, first_day: int, log: Path) -> None:
+        self.params, self.entity, self.out, self.first_day = params, entity, out, first_day
+        self.epoch0 = day_epoch(params.start_date)
         self.carry: Table | None = None  # injected rows that land after the last written day
         self.written_through = -1
-        self.counts = (0, 0, 0, 0)
-        self.log: list[tuple[str, str, str, str, str]] = []
-        # batches are written on one background thread while the next days are simulated (Arrow and
-        # most numpy work release the GIL); one worker keeps them in order
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-writer")
-        self._pending: Future[None] | None = None
-
-    def on_day_end(self, day: int, builders: dict[str, TableBuilder]) -> None:
-        builder = builders[self.entity.name]
-        if builder.rows >= STREAM_ROWS:
-            builders[self.entity.name] = TableBuilder(builder.columns[:-3])
-            table = builder.build(sort=False)  # file order is set after injection
-            self._wait()  # at most one batch in flight: bounds memory
-            self._pending = self._worker.submit(self.write, table, day)
-
-    def finish(self, table: Table) -> None:
-        """Writes the last rows and every partition left, then stops the worker."""
-        self._wait()
-        self._worker.shutdown()
-        self.write(table, self.params.days - 1)
-
-    def _wait(self) -> None:
-        if self._pending is not None:
-            self._pending.result()  # re-raises a failed write here
-            self._pending = None
+        self.log = log
+        self.rows = self.quarantined = self.originals = 0
+        self.keys = np.zeros(0, bool)  # change feeds: which valid keys were written (ids count up from 1)
+        self.clean: list[Table] = []  # clean landed rows, truth columns only
+        self._latest = _LatestVersions(entity.key)  # a change feed's: only each key's current version
 
     def write(self, table: Table, through: int) -> None:
         """Adds newly simulated rows and writes the partitions up to day `through`."""
-        table[defects.LAND], table[defects.LATE] = defects.landing_days(self.params, self.entity, table)
-        raw = defects.inject(self.params, self.entity, table, self.epoch0)
+        p, entity = self.params, self.entity
+        end = min(through, p.days - 1)
+        table[defects.LAND], table[defects.LATE] = defects.landing_days(p, entity, table)
+        if (table[defects.LAND] <= self.written_through).any():
+            raise RuntimeError(f"{entity.name}: rows simulated for days already written")
+        if entity.name in TRUTH_COLUMNS:
+            landed = table[defects.LAND] <= p.days - 1
+            rows = {c: table[c][landed] for c in TRUTH_COLUMNS[entity.name]}
+            if entity.change_feed:
+                self._latest.add(rows)
+            else:
+                self.clean.append(rows)
+        raw = defects.inject(p, entity, table, self.epoch0)
         if self.carry is not None:
             raw = concat([self.carry, raw], consume=True)
-        end = min(through, self.params.days - 1)
         ready = raw[defects.LAND] <= end
         self.carry = take(raw, np.flatnonzero(~ready))  # beyond the horizon after the last batch
         raw = _in_file_order(raw, np.flatnonzero(ready))
-        self.counts = tuple(a + b for a, b in zip(self.counts, _counts(self.entity, raw), strict=True))  # type: ignore[assignment]
-        p = self.params
-        self.log += write_entity(
-            self.entity,
-            raw,
-            self.out,
-            p.start_date,
-            self.written_through + 1,
-            end,
-            self.epoch0,
-            self.first_day,
+        self._count(raw)
+        log = write_entity(
+            entity, raw, self.out, p.start_date, self.written_through + 1, end, self.epoch0, self.first_day
         )
+        with self.log.open("a", encoding="utf-8", newline="") as handle:
+            handle.write(csv_text(log))
         self.written_through = end
 
+    def _count(self, raw: Table) -> None:
+        valid = raw[defects.PART] != defects.QUARANTINE
+        self.rows += n_rows(raw)
+        self.quarantined += int((~valid).sum())
+        self.originals += int((raw[defects.PART] == defects.BASE).sum())
+        keys = raw[self.entity.key][valid]
+        if self.entity.change_feed and len(keys):
+            if int(keys.max()) >= len(self.keys):
+                grown = max(int(keys.max()) + 1, 2 * len(self.keys))
+                self.keys = np.concatenate([self.keys, np.zeros(grown - len(self.keys), bool)])
+            self.keys[keys] = True
 
-def _counts(entity: Entity, raw: Table) -> tuple[int, int, int, int]:
-    valid = raw[defects.PART] != defects.QUARANTINE
-    total, quarantined = n_rows(raw), int((~valid).sum())
-    # one row per key unless the entity is a change feed or the row is a duplicate copy
-    keys = raw[entity.key][valid]
-    clean = len(np.unique(keys)) if entity.change_feed else int((raw[defects.PART] == defects.BASE).sum())
-    return total, clean, total - clean - quarantined, quarantined
+    def counts(self) -> tuple[int, int, int, int]:
+        """raw, clean, collapsed, quarantined: one clean row per key unless the entity is a change feed
+        (then per distinct key) or the row is a duplicate copy."""
+        clean = int(self.keys.sum()) if self.entity.change_feed else self.originals
+        return self.rows, clean, self.rows - clean - self.quarantined, self.quarantined
+
+    def clean_rows(self) -> Table:
+        if self.entity.change_feed:
+            return self._latest.table() if self.entity.name in TRUTH_COLUMNS else {}
+        columns = TRUTH_COLUMNS.get(self.entity.name, ())
+        return {c: np.concatenate([part[c] for part in self.clean]) for c in columns} if self.clean else {}
+
+
+class _LatestVersions:
+    """The current version of each key of a change feed (newest updated_at; of equal ones the last
+    added), kept in arrays indexed by the key (ids count up from 1), so memory follows the keys, not
+    the versions. The truth reads a change feed's current state only (any version gives the fields
+    that never change, such as an order's customer and ordered_at)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.columns: Table = {}
+        self.seen = np.zeros(0, bool)
+
+    def add(self, rows: Table) -> None:
+        ids = rows[self.key]
+        if len(ids) == 0:
+            return
+        # the batch's own winners: lexsort is stable, so of equal timestamps the last added is last
+        order = np.lexsort((rows["updated_at"], ids))
+        last = order[np.append(ids[order][1:] != ids[order][:-1], True)]
+        ids = ids[last]
+        if int(ids.max()) >= len(self.seen):
+            size = max(int(ids.max()) + 1, 2 * len(self.seen))
+            self.seen = np.concatenate([self.seen, np.zeros(size - len(self.seen), bool)])
+            for name, values in rows.items():
+                old = self.columns.get(name, np.zeros(0, values.dtype))
+                self.columns[name] = np.concatenate([old, np.zeros(size - len(old), values.dtype)])
+        # later batches win ties, as later rows do within one
+        wins = ~self.seen[ids] | (rows["updated_at"][last] >= self.columns["updated_at"][ids])
+        for name, values in rows.items():
+            self.columns[name][ids[wins]] = values[last[wins]]
+        self.seen[ids[wins]] = True
+
+    def table(self) -> Table:
+        keep = np.flatnonzero(self.seen)
+        return {name: values[keep] for name, values in self.columns.items()}
+
+
+class _Landing:
+    """Writes every entity while the world is simulated, so no table is ever held whole. Batches are
+    written on WRITERS background threads while the next days are simulated (Arrow, file writes and most
+    numpy work release the GIL); at most WRITERS batches are in flight, which bounds memory, and one
+    entity's batches are written in order."""
+
+    def __init__(self, params: Params, out: Path, first_day: int, spool: Path) -> None:
+        self.params = params
+        self.streams = {
+            e.name: _EntityStream(params, e, out, first_day, spool / f"{e.name}.csv") for e in ENTITIES
+        }
+        self._worker = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="landing-writer")
+        self._pending: dict[str, Future[None]] = {}  # entity -> its batch in flight, oldest first
+
+    def on_day_end(self, day: int, builders: dict[str, TableBuilder]) -> None:
+        for name in self.streams:
+            builder = builders[name]
+            if builder.rows >= STREAM_ROWS:
+                builders[name] = TableBuilder(builder.columns[:-3])
+                self._submit(name, builder.build(sort=False), day)  # file order is set after injection
+
+    def finish(self, world: World) -> None:
+        """Writes the last rows and every partition left."""
+        for name in self.streams:
+            self._submit(name, world.tables.pop(name), self.params.days - 1)
+        while self._pending:
+            self._pending.pop(next(iter(self._pending))).result()
+
+    def close(self) -> None:
+        """Stops the workers (after a failure: once the batches they are writing are done)."""
+        self._worker.shutdown(cancel_futures=True)
+
+    def _submit(self, name: str, table: Table, through: int) -> None:
+        previous = self._pending.pop(name, None)
+        if previous is not None:
+            previous.result()  # re-raises a failed write here
+        while len(self._pending) >= WRITERS:
+            self._pending.pop(next(iter(self._pending))).result()
+        self._pending[name] = self._worker.submit(self.streams[name].write, table, through)
 
 
 def build_landing(params: Params, out: Path, seeds_dir: Path | None, first_day: int, progress: bool) -> None:
     """Writes partitions first_day..end of a world simulated from day 0, then rewrites `_truth/`."""
-    epoch0 = day_epoch(params.start_date)
-    streamed = _StreamedWriter(params, BY_NAME[STREAMED_ENTITY], out, first_day, epoch0)
-    world = simulate(params, build_pools(params.seed), progress, streamed.on_day_end)
-    streamed.finish(world.tables.pop(STREAMED_ENTITY))
-    clean: dict[str, Table] = {}
-    counts: truth.RowCounts = {}
-    log: list[tuple[str, str, str, str, str]] = []
-    for entity in tqdm(ENTITIES, desc="writing entities", disable=not progress, unit="entity"):
-        if entity.name == STREAMED_ENTITY:  # already written; keep the entity order of counts and log
-            clean[entity.name], counts[entity.name] = {}, streamed.counts
-            log += streamed.log
-            continue
-        clean[entity.name], raw = _raw_table(params, entity, world)
-        counts[entity.name] = _counts(entity, raw)
-        log += write_entity(entity, raw, out, params.start_date, 0, params.days - 1, world.epoch0, first_day)
-        del raw  # the big entities should not overlap in memory
-    truth.write_truth(out / TRUTH_DIR, params, world, clean, counts, log)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".defect-log-") as spool:
+        landing = _Landing(params, out, first_day, Path(spool))
+        try:
+            world = simulate(params, build_pools(params.seed), progress, landing.on_day_end)
+            landing.finish(world)
+        finally:
+            landing.close()
+        streams = landing.streams.values()
+        counts = {s.entity.name: s.counts() for s in streams}
+        clean = {s.entity.name: s.clean_rows() for s in streams}
+        truth.write_truth(out / TRUTH_DIR, params, world, clean, counts, [s.log for s in streams])
     if seeds_dir is not None:
         write_seeds(seeds_dir, params.start_date.year, params.end_date.year)
 

@@ -1,4 +1,5 @@
-"""The `_truth/` files: what a correct warehouse must report, computed from the clean in-memory world."""
+"""The `_truth/` files: what a correct warehouse must report, computed from the simulated world and the
+clean landed columns kept while the landing files were written."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from generator.simulate import orders as orders_sim
 from generator.simulate.calendar import DAY_SECONDS
 from generator.simulate.tables import Table
 from generator.simulate.world import World
-from generator.truth_io import write_csv, write_json, write_plain_csv
+from generator.truth_io import write_csv, write_json, write_spooled_csv
 
 RowCounts = dict[str, tuple[int, int, int, int]]  # entity -> raw, clean, collapsed, quarantined
 
@@ -114,7 +115,7 @@ def write_truth(
     world: World,
     clean: dict[str, Table],
     row_counts: RowCounts,
-    defect_log: list[tuple[str, str, str, str, str]],
+    defect_log: list[Path],  # the defect-log rows, in pieces (truth_io.csv_text)
 ) -> None:
     truth_dir.mkdir(parents=True, exist_ok=True)
     write_json(truth_dir / "manifest.json", params.to_manifest())
@@ -136,7 +137,7 @@ def write_truth(
         ],
         daily_revenue(params, world.epoch0, clean),
     )
-    write_plain_csv(
+    write_spooled_csv(
         truth_dir / "defect_log.csv", ["entity", "source_file", "record_key", "defect", "outcome"], defect_log
     )
     write_json(truth_dir / "experiment.json", experiment_truth(params, world, clean))

@@ -3,6 +3,7 @@ realised label, and who stopped visiting when."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,27 +39,28 @@ def realised_labels(world: World, clean: dict[str, Table]) -> dict[int, np.ndarr
     return labels
 
 
-def label_columns(world: World, clean: dict[str, Table]) -> dict[str, pa.Array]:
-    """One row per (as_of_date, customer signed up before it), in that order."""
+LABEL_COLUMNS = ["customer_id", "as_of_date", "churn_probability", CHURN_LABEL_COLUMN, "stopped_visiting"]
+
+
+def label_columns(world: World, clean: dict[str, Table]) -> Iterator[dict[str, pa.Array]]:
+    """One row per (as_of_date, customer signed up before it), in that order: one as-of date at a time."""
     days = world.params.days
     labels = realised_labels(world, clean)
-    parts: dict[str, list[pa.Array]] = {"customer_id": [], "as_of_date": [], "churn_probability": [],
-                                         CHURN_LABEL_COLUMN: [], "stopped_visiting": []}  # fmt: skip
     for day in sorted(world.as_of):
         truth = world.as_of[day]
         n = len(truth.probability)
         unknown = np.full(n, not label_observable(day, days))
-        parts["customer_id"].append(truth_io.ints(np.arange(1, n + 1)))
-        parts["as_of_date"].append(pa.repeat(pa.scalar(world.params.date_of(day).isoformat()), n))
-        parts["churn_probability"].append(truth_io.decimals(truth.probability))
-        parts[CHURN_LABEL_COLUMN].append(truth_io.bools(labels[day], unknown))
-        parts["stopped_visiting"].append(truth_io.bools(truth.stopped))
-    return {name: pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
-            for name, arrays in parts.items()}  # fmt: skip
+        yield {
+            "customer_id": truth_io.ints(np.arange(1, n + 1)),
+            "as_of_date": pa.repeat(pa.scalar(world.params.date_of(day).isoformat()), n),
+            "churn_probability": truth_io.decimals(truth.probability),
+            CHURN_LABEL_COLUMN: truth_io.bools(labels[day], unknown),
+            "stopped_visiting": truth_io.bools(truth.stopped),
+        }
 
 
 def write(truth_dir: Path, world: World, clean: dict[str, Table]) -> None:
-    truth_io.write_columns(truth_dir / CHURN_LABELS_FILE, label_columns(world, clean))
+    truth_io.write_column_chunks(truth_dir / CHURN_LABELS_FILE, LABEL_COLUMNS, label_columns(world, clean))
     churned_day = world.customers.churned_day[: world.customers.n]
     stopped = churned_day >= 0
     on = [world.params.date_of(int(d)).isoformat() if d >= 0 else "" for d in churned_day]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +26,28 @@ def write_csv(path: Path, head: list[str], rows: list[list[Any]] | list[tuple[An
         writer.writerows(rows)
 
 
-def write_plain_csv(path: Path, head: list[str], rows: list[tuple[str, str, str, str, str]]) -> None:
-    """write_csv for string rows, joined directly (the defect log has a row per defect: about a
-    million at SF 1). csv.writer would quote only fields with a comma, quote or line break: if any
-    field has one, the counts below differ and csv.writer writes the file instead."""
+def csv_text(rows: list[tuple[str, ...]]) -> str:
+    """The lines csv.writer would write for string rows, joined directly when no field needs quoting
+    (the defect log has a row per defect: about a million at SF 1). csv.writer quotes only fields with
+    a comma, quote or line break: if any field has one, the counts below differ and csv.writer renders
+    the rows. Either way the text of many batches equals the text of all rows at once."""
     text = "".join(",".join(row) + "\n" for row in rows)
-    width = len(head)
-    plain = text.count(",") == (width - 1) * len(rows) and text.count("\n") == len(rows)
-    if not plain or '"' in text or "\r" in text or (width == 1 and any(r == ("",) for r in rows)):
-        write_csv(path, head, rows)
-        return
-    path.write_text(",".join(head) + "\n" + text, encoding="utf-8", newline="")
+    fields = sum(len(row) for row in rows)
+    plain = text.count(",") == fields - len(rows) and text.count("\n") == len(rows)
+    if plain and '"' not in text and "\r" not in text and not any(row == ("",) for row in rows):
+        return text
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def write_spooled_csv(path: Path, head: list[str], parts: list[Path]) -> None:
+    """A CSV whose rows were written elsewhere in pieces (csv_text), concatenated in order."""
+    with path.open("wb") as handle:
+        handle.write((",".join(head) + "\n").encode())
+        for part in parts:
+            with part.open("rb") as piece:
+                shutil.copyfileobj(piece, handle, 1 << 20)
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -42,15 +56,22 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 
 def write_columns(path: Path, columns: dict[str, pa.Array]) -> None:
     """A CSV of string columns that never need quoting (numbers, dates, codes), one Arrow pass."""
-    pieces: list[pa.Array | str] = []
-    for arr in columns.values():
-        pieces += [",", arr] if pieces else [arr]
-    n = len(next(iter(columns.values())))
+    write_column_chunks(path, list(columns), [columns])
+
+
+def write_column_chunks(path: Path, head: list[str], chunks: Iterable[dict[str, pa.Array]]) -> None:
+    """write_columns for rows that come in chunks (each a dict of the `head` columns): one chunk's lines
+    are in memory at a time."""
     with path.open("wb") as handle:
-        handle.write((",".join(columns) + "\n").encode())
-        if n:
-            lines = pc.binary_join_element_wise(*pieces, "\n", "")
-            handle.writelines(line_bytes(lines, 0, n, {}))
+        handle.write((",".join(head) + "\n").encode())
+        for columns in chunks:
+            pieces: list[pa.Array | str] = []
+            for name in head:
+                pieces += [",", columns[name]] if pieces else [columns[name]]
+            n = len(columns[head[0]])
+            if n:
+                lines = pc.binary_join_element_wise(*pieces, "\n", "")
+                handle.writelines(line_bytes(lines, 0, n, {}))
 
 
 def ints(values: np.ndarray) -> pa.Array:

@@ -4,9 +4,10 @@ an asset check (error severity blocks downstream assets).
 Asset keys are `<warehouse schema>/<name>`: the dbt folder, the schema and the key prefix agree (`bronze/
 stg_shop__orders`, `silver/orders`, `gold/fct_orders`, `ml/fm_customer_churn_features`, `seeds/countries`,
 `snapshots/snap_customers`; the dbt source `shop` maps to `raw/shop` and `truth` to `raw_truth/<name>`, the
-assets the raw load writes). One op per layer, so each layer's Great Expectations gate (orchestration/quality.py) runs
-between two layers and can stop the next one. Every op builds with the run's landing-day range (the raw
-load's partitions, orchestration/partitions.py): incremental models touch only those days.
+assets the raw load writes). One op per gated layer (seeds with bronze, snapshots with gold), so each
+layer's Great Expectations gate (orchestration/quality.py) runs between two layers and can stop the next
+one. Every op builds with the run's landing-day range (the raw load's partitions, orchestration/partitions.py):
+incremental models touch only those days.
 """
 
 import fcntl
@@ -183,15 +184,15 @@ def _layer_assets(name: str, select: str, exclude: str = "") -> dg.AssetsDefinit
     return _assets
 
 
-# One op per layer: each layer's gate runs between two layers and can stop the next one; blocking checks
-# inside a layer would otherwise split it into several dbt processes.
-seeds = _layer_assets("seeds", "resource_type:seed")
-bronze = _layer_assets("bronze", "path:models/bronze")
+# One op per gated layer: each layer's gate runs between two layers and can stop the next one; blocking checks
+# inside a layer would otherwise split it into several dbt processes. Each op is a dbt process that pays its
+# start-up and parse, so the seeds build with bronze (whose tests read them) and the snapshots with gold (like
+# gold, they record silver once its gate has passed).
+bronze = _layer_assets("bronze", "resource_type:seed path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
-snapshots = _layer_assets("snapshots", "resource_type:snapshot")
-gold = _layer_assets("gold", "path:models/gold", exclude=AFTER_PYTHON)
+gold = _layer_assets("gold", "path:models/gold resource_type:snapshot", exclude=AFTER_PYTHON)
 # models over tables the Python assets and checks write (ml.churn_predictions, quality.gate_results, ...):
 # after them, or gold -> Python -> gold would be a cycle (models/gold/_python_outputs__sources.yml)
 gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")
 
-DBT_ASSETS = (seeds, bronze, silver, snapshots, gold, gold_after_python)
+DBT_ASSETS = (bronze, silver, gold, gold_after_python)

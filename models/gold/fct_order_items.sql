@@ -3,6 +3,8 @@
     on_schema_change='fail', contract={'enforced': true}
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
+-- depends_on: {{ ref('customers') }}
+-- depends_on: {{ ref('products') }}
 -- One row per order line, with the product and customer versions valid when the order was placed.
 -- Incremental: lines whose line, order, product or customer rows landed in the lookback window are recomputed.
 with order_items as (
@@ -13,14 +15,6 @@ orders as (
     select * from {{ ref('orders') }}
 ),
 
-customers as (
-    select * from {{ ref('customers') }}
-),
-
-products as (
-    select * from {{ ref('products') }}
-),
-
 dim_customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -29,18 +23,36 @@ dim_products as (
     select * from {{ ref('dim_products') }}
 ),
 
-changed_items as (
-    select order_items.order_item_id
-    from order_items
-    left join orders on order_items.order_id = orders.order_id
-    left join customers on orders.customer_id = customers.customer_id
-    left join products on order_items.product_id = products.product_id
-    where
-        {{ landed_in_window('order_items._last_landed_on', cutoff) }}
-        or {{ landed_in_window('orders._last_landed_on', cutoff) }}
-        or {{ landed_in_window('customers._last_landed_on', cutoff) }}
-        or {{ landed_in_window('products._last_landed_on', cutoff) }}
+{%- if cutoff is not none %}
+
+customers as (
+    select * from {{ ref('customers') }}
 ),
+
+products as (
+    select * from {{ ref('products') }}
+),
+
+-- each reason to recompute a line on its own, filtered to the window before joining: a join of every line
+-- with its order, customer and product first would cost a full build on every incremental run
+changed_items as (
+    select order_item_id from order_items
+    where {{ landed_in_window('_last_landed_on', cutoff) }}
+    union
+    select order_items.order_item_id from order_items
+    inner join orders on order_items.order_id = orders.order_id
+    where {{ landed_in_window('orders._last_landed_on', cutoff) }}
+    union
+    select order_items.order_item_id from order_items
+    inner join orders on order_items.order_id = orders.order_id
+    inner join customers on orders.customer_id = customers.customer_id
+    where {{ landed_in_window('customers._last_landed_on', cutoff) }}
+    union
+    select order_items.order_item_id from order_items
+    inner join products on order_items.product_id = products.product_id
+    where {{ landed_in_window('products._last_landed_on', cutoff) }}
+),
+{%- endif %}
 
 -- text and numeric columns are cast to their contract types: on Postgres an incremental run's temp table
 -- would otherwise carry text/numeric and on_schema_change='fail' would stop the build
@@ -75,7 +87,9 @@ final as (
         on
             orders.customer_id = dim_customers.customer_id
             and {{ scd2_valid_at('dim_customers', 'orders.ordered_at') }}
+    {%- if cutoff is not none %}
     where order_items.order_item_id in (select changed_items.order_item_id from changed_items)
+    {%- endif %}
 )
 
 select * from final

@@ -3,35 +3,43 @@
     on_schema_change='fail', contract={'enforced': true}
 ) }}
 {%- set cutoff = landing_cutoff('_last_landed_on') %}
+-- depends_on: {{ ref('customers') }}
 -- One row per web session: its events rolled up, attributed to the first event's device and channel.
 -- Incremental: sessions with an event (or their customer) landed in the lookback window are recomputed.
 with web_events as (
     select * from {{ ref('web_events') }}
 ),
 
-customers as (
-    select * from {{ ref('customers') }}
-),
-
 dim_customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
-changed_sessions as (
-    select web_events.session_id
-    from web_events
-    left join customers on web_events.customer_id = customers.customer_id
-    where
-        {{ landed_in_window('web_events._last_landed_on', cutoff) }}
-        or {{ landed_in_window('customers._last_landed_on', cutoff) }}
+{%- if cutoff is not none %}
+
+customers as (
+    select * from {{ ref('customers') }}
 ),
+
+-- filtered to the window before joining (a join of every event with its customer first would cost a full
+-- build on every incremental run)
+changed_sessions as (
+    select session_id from web_events
+    where {{ landed_in_window('_last_landed_on', cutoff) }}
+    union
+    select web_events.session_id from web_events
+    inner join customers on web_events.customer_id = customers.customer_id
+    where {{ landed_in_window('customers._last_landed_on', cutoff) }}
+),
+{%- endif %}
 
 session_events as (
     select
         *,
         row_number() over (partition by session_id order by occurred_at, event_id) as event_sequence
     from web_events
+    {%- if cutoff is not none %}
     where session_id in (select changed_sessions.session_id from changed_sessions)
+    {%- endif %}
 ),
 
 -- the first identified event names the session's customer (sessions may start anonymous)
