@@ -20,13 +20,19 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from emporium.config import Settings
-from emporium.engine import engine_for
+import yaml
+
+from emporium.config import PROJECT_ROOT, Settings
+from emporium.engine import connect, engine_for, list_tables
 
 PROJECT = Path(__file__).resolve().parent
 SOURCE = "gold"  # the Evidence source name = the warehouse schema it reads
 # not gold.duckdb: DuckDB names the catalog after the file, and `gold.<table>` would be ambiguous
 COPY_NAME = "gold_copy.duckdb"
+# the source marts the warehouse does not hold yet (written by copy_gold, read by prepare_project)
+MISSING_NAME = "gold_missing.json"
+# the gold models' contracts: the column types of a mart that is not built yet
+GOLD_MODELS = PROJECT_ROOT / "models" / "gold" / "_gold__models.yml"
 # what an Evidence run needs of the project (node_modules is linked, not copied)
 PROJECT_FILES = ("package.json", "evidence.config.yaml", "evidence.settings.json", "pages", "sources")
 NPM_TIMEOUT_S = 900
@@ -98,10 +104,28 @@ def install() -> bool:
 
 def copy_gold(settings: Settings) -> Path:
     """The gold tables the site reads, copied where the build may read them (the caller holds the
-    warehouse); returns the copy's path (unused when the engine's readers query the server)."""
+    warehouse); returns the copy's path (unused when the engine's readers query the server). A mart its job
+    has not built yet (e.g. the experiments' before the first causal run) is recorded as missing: its
+    pages then say that there is nothing yet."""
+    with connect(settings) as connection:
+        present = set(list_tables(connection, SOURCE))
+    tables = [table for table in source_tables() if table in present]
     copy = settings.dashboards_dir / COPY_NAME
-    engine_for(settings).copy_for_readers(SOURCE, source_tables(), copy)
+    engine_for(settings).copy_for_readers(SOURCE, tables, copy)
+    missing = sorted(set(source_tables()) - present)
+    settings.dashboards_dir.mkdir(parents=True, exist_ok=True)  # nothing copied on a server engine
+    (settings.dashboards_dir / MISSING_NAME).write_text(json.dumps(missing), encoding="utf-8")
     return copy
+
+
+def empty_relation(table: str) -> str:
+    """A relation with `table`'s contract columns and no rows, for a source whose mart is not built yet."""
+    models = yaml.safe_load(GOLD_MODELS.read_text(encoding="utf-8"))["models"]
+    model = next((m for m in models if m["name"] == table), None)
+    if model is None or not all(column.get("data_type") for column in model.get("columns", [])):
+        raise SiteBuildError(f"{GOLD_MODELS}: {table} has no contract with a data_type per column")
+    columns = ", ".join(f"cast(null as {c['data_type']}) as {c['name']}" for c in model["columns"])
+    return f"(select {columns} where 1 = 0) as {table}"
 
 
 def prepare_project(settings: Settings, work: Path) -> dict[str, str]:
@@ -119,6 +143,13 @@ def prepare_project(settings: Settings, work: Path) -> dict[str, str]:
     connection, secrets = engine_for(settings).evidence_source(copy, SOURCE)
     # JSON is YAML: Evidence reads it as connection.yaml
     (source_dir / "connection.yaml").write_text(json.dumps({"name": SOURCE, **connection}))
+    missing_file = settings.dashboards_dir / MISSING_NAME
+    for table in json.loads(missing_file.read_text(encoding="utf-8")) if missing_file.exists() else []:
+        query = source_dir / f"{table}.sql"
+        query.write_text(
+            query.read_text(encoding="utf-8").replace(f"{SOURCE}.{table}", empty_relation(table)),
+            encoding="utf-8",
+        )
     return {f"EVIDENCE_SOURCE__{SOURCE}__{key}": str(value) for key, value in secrets.items()}
 
 
@@ -135,12 +166,36 @@ def build_site(settings: Settings) -> SiteBuild:
     for step in ("sources", "build"):
         started = time.perf_counter()
         _run([evidence, step], work, env, EVIDENCE_TIMEOUT_S)
+        if step == "sources":
+            _write_empty_results(work / ".evidence" / "template")
         seconds[step] = time.perf_counter() - started
     site = settings.dashboards_dir / "site"
     shutil.rmtree(site, ignore_errors=True)
     shutil.move(work / "build", site)
     _prerendered_only(site)
     return SiteBuild(site_dir=site, pages=pages(), seconds=seconds)
+
+
+# Evidence's column types -> the Parquet types its own build reads them as (universal-sql's build-parquet.js)
+PARQUET_TYPES = {"number": "float64", "boolean": "bool", "date": "timestamp[ms]", "string": "string"}
+
+
+def _write_empty_results(template: Path) -> None:
+    """A Parquet file of no rows for every source result `evidence sources` listed but did not write.
+    Evidence writes no file for a query that returned no rows (a mart still empty: no champion model yet,
+    no prediction logged) yet lists it, and `evidence build` then fails reading it; an empty file with the
+    columns of the result's schema lets the pages run and say that there is nothing yet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    manifest = json.loads((template / "static" / "data" / "manifest.json").read_text(encoding="utf-8"))
+    for relative in manifest["renderedFiles"].get(SOURCE, []):
+        parquet = template / relative
+        if parquet.exists():
+            continue
+        schema = json.loads(parquet.with_suffix("").with_suffix(".schema.json").read_text(encoding="utf-8"))
+        fields = [pa.field(c["name"], pa.type_for_alias(PARQUET_TYPES[c["evidenceType"]])) for c in schema]
+        pq.write_table(pa.schema(fields).empty_table(), parquet)
 
 
 def _prerendered_only(site: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from emporium.config import Settings
@@ -145,3 +146,49 @@ def manual_promote(settings: Settings, name: str, version: str, reason: str, by:
         raise ValueError("a manual promotion needs a reason (--reason TEXT)")
     client(settings).get_model_version(name, version)  # raises for an unknown version
     record(settings, name, version, Decision(True, f"manual override: {reason}"), by=by)
+
+
+# what BI sees of a version (ml.model_versions, gold.mart_model_versions): its approval record and the
+# metrics the approval step compares, none of the model itself
+VERSION_METRICS = ("roc_auc", "calibration_error", "recall_lift_over_popularity")
+
+
+def never_written(settings: Settings) -> bool:
+    """A local store that was never written holds no model: answered without importing MLflow (seconds,
+    which every warehouse build of a fresh world would pay) or creating the store."""
+    uri = settings.ml.tracking_uri
+    return uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists()
+
+
+def version_records(settings: Settings) -> list[dict[str, Any]]:
+    """One record per registered version of the project's models: when it was registered, its alias
+    (champion, challenger or none), the approval decision tagged on it and its run's metrics."""
+    if never_written(settings):
+        return []
+    mlflow_client = client(settings)
+    names = (settings.ml.churn_model, settings.ml.recommender_model)
+    recall = f"recall_at_{settings.ml.recommendation_k}"
+    records = []
+    for name in names:
+        aliases = {version: alias for alias, version in alias_versions(settings, name).items() if version}
+        for version in mlflow_client.search_model_versions(f"name = '{name}'"):
+            metrics = mlflow_client.get_run(version.run_id).data.metrics if version.run_id else {}
+            tags = version.tags or {}
+            records.append(
+                {
+                    "model_name": name,
+                    "model_version": str(version.version),
+                    "registered_at": dt.datetime.fromtimestamp(
+                        version.creation_timestamp / 1000, dt.UTC
+                    ).replace(tzinfo=None),
+                    "alias": aliases.get(str(version.version), "none"),
+                    "approval_status": tags.get("approval.status"),
+                    "approval_reason": tags.get("approval.reason"),
+                    "approval_by": tags.get("approval.by"),
+                    "replaced_by": tags.get("approval.replaced_by"),
+                    **{metric: metrics.get(metric) for metric in VERSION_METRICS},
+                    "recall_at_k": metrics.get(recall),
+                    "run_id": version.run_id,
+                }
+            )
+    return records

@@ -1,8 +1,9 @@
 """Batch scoring: the champions score every current customer into the warehouse (ml.churn_predictions,
-ml.recommendations) and the online store (online_store.py).
+ml.recommendations) and the online store (online_store.py); the registry's versions beside them
+(ml.model_versions).
 
     scores = score_current(settings, connection)   # None when a model has no champion yet
-    write_predictions(settings, connection, frames) # replaces both tables, one transaction
+    write_predictions(settings, connection, frames) # replaces the tables, one transaction
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("as_of_date", "date"),
         ("scored_at", "timestamp"),
     ),
+    # the registry as of the scoring (registry.version_records), for BI: champion against challenger
+    "ml.model_versions": (
+        ("model_name", "varchar"),
+        ("model_version", "varchar"),
+        ("registered_at", "timestamp"),
+        ("alias", "varchar"),
+        ("approval_status", "varchar"),
+        ("approval_reason", "varchar"),
+        ("approval_by", "varchar"),
+        ("replaced_by", "varchar"),
+        ("roc_auc", "double precision"),
+        ("calibration_error", "double precision"),
+        ("recall_lift_over_popularity", "double precision"),
+        ("recall_at_k", "double precision"),
+        ("run_id", "varchar"),
+    ),
 }
 
 
@@ -58,10 +75,8 @@ class Scores:
 
 
 def has_champions(settings: Settings) -> bool:
-    """Whether both models have a champion. A local store that was never written has none: answered
-    without importing MLflow (seconds), which every warehouse build of a fresh world would pay."""
-    uri = settings.ml.tracking_uri
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+    """Whether both models have a champion (none in a store that was never written)."""
+    if registry.never_written(settings):
         return False
     names = (settings.ml.churn_model, settings.ml.recommender_model)
     return all(registry.alias_versions(settings, name)[registry.CHAMPION] is not None for name in names)

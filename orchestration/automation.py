@@ -41,7 +41,8 @@ WAREHOUSE = (
 # WAREHOUSE in the `dagster asset materialize --select` syntax, for a range backfill from the CLI (README)
 WAREHOUSE_CLI_SELECTION = (
     'not group:landing and not group:dashboards and not key:"ml/churn_model" and not key:"ml/recommender_model"'
-    ' and not key:"ml/causal_estimates"+ and not key:"ml/prediction_log"+'
+    ' and not key:"ml/causal_estimates"+ and not key:"ml/prediction_log"'
+    ' and not key:"ml/prediction_version_report"'
 )
 SENSOR_INTERVAL_SECONDS = load_settings().sensor_interval_seconds
 TRIGGER_TAG = "emporium/trigger"

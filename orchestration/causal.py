@@ -26,7 +26,8 @@ from orchestration.resources import EmporiumResource
 
 CAUSAL_ESTIMATES = dg.AssetKey(["ml", "causal_estimates"])
 # the estimates and the dbt models over them (gold/mart_experiment_results)
-CAUSAL = dg.AssetSelection.assets(CAUSAL_ESTIMATES).downstream()
+# the estimates and the marts over them; the dashboards read those marts but build in their own job
+CAUSAL = dg.AssetSelection.assets(CAUSAL_ESTIMATES).downstream() - dg.AssetSelection.groups("dashboards")
 MLFLOW_EXPERIMENT = "emporium_causal"
 TABLE = "ml.causal_estimates"
 COLUMNS = {

@@ -24,6 +24,7 @@ CHURN_MODEL = dg.AssetKey(["ml", "churn_model"])
 RECOMMENDER_MODEL = dg.AssetKey(["ml", "recommender_model"])
 CHURN_PREDICTIONS = dg.AssetKey(["ml", "churn_predictions"])
 RECOMMENDATIONS = dg.AssetKey(["ml", "recommendations"])
+MODEL_VERSIONS = dg.AssetKey(["ml", "model_versions"])
 TRAINING_JOB = "ml_training"
 
 
@@ -167,6 +168,13 @@ def train_models(context: dg.AssetExecutionContext, emporium: EmporiumResource) 
             description="Table ml.recommendations: the champion's top products per current customer; and the"
             " online store (MLSettings.online_store_path) the serving layer reads",
         ),
+        dg.AssetSpec(
+            MODEL_VERSIONS,
+            deps=[CHURN_MODEL, RECOMMENDER_MODEL],
+            group_name="ml",
+            description="Table ml.model_versions: the registry's versions of both models as scored against (alias,"
+            " approval decision, metrics), for the dashboards",
+        ),
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -179,15 +187,21 @@ def train_models(context: dg.AssetExecutionContext, emporium: EmporiumResource) 
     pool=WAREHOUSE_POOL,
 )
 def batch_scoring(context: dg.AssetExecutionContext, emporium: EmporiumResource) -> Iterator[Any]:
+    import pandas as pd
+
     from emporium.engine import connect, engine_for
     from ml.online_store import write_online_store
-    from ml.scoring import empty_scores, score_current, write_predictions
+    from ml.registry import version_records
+    from ml.scoring import TABLES, empty_scores, score_current, write_predictions
 
     settings = emporium.settings()
     with connect(settings) as connection:
         scores = score_current(settings, connection)
     frames = empty_scores() if scores is None else {
         "ml.churn_predictions": scores.churn, "ml.recommendations": scores.recommendations}  # fmt: skip
+    frames["ml.model_versions"] = pd.DataFrame(
+        version_records(settings), columns=[name for name, _ in TABLES["ml.model_versions"]]
+    )
     with connect(settings, read_only=False) as connection:
         write_predictions(settings, connection, frames)
         # on the writing connection itself, inside its transaction (a DuckDB cursor would not see the rows)
@@ -201,7 +215,9 @@ def batch_scoring(context: dg.AssetExecutionContext, emporium: EmporiumResource)
     else:
         write_online_store(settings.ml.online_store_path, scores.snapshot)
     versions = {} if scores is None else scores.snapshot.models
-    for key, table in ((CHURN_PREDICTIONS, "ml.churn_predictions"), (RECOMMENDATIONS, "ml.recommendations")):
+    tables = ((CHURN_PREDICTIONS, "ml.churn_predictions"), (RECOMMENDATIONS, "ml.recommendations"),
+              (MODEL_VERSIONS, "ml.model_versions"))  # fmt: skip
+    for key, table in tables:
         yield dg.MaterializeResult(asset_key=key, metadata={"rows": len(frames[table]), **versions})
     yield dg.AssetCheckResult(
         asset_key=CHURN_PREDICTIONS,

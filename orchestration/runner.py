@@ -91,9 +91,10 @@ def score_models(settings: Settings) -> RunOutcome:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
-    from orchestration.ml import CHURN_PREDICTIONS, RECOMMENDATIONS
+    from orchestration.ml import CHURN_PREDICTIONS, MODEL_VERSIONS, RECOMMENDATIONS
 
-    selection = dg.AssetSelection.assets(CHURN_PREDICTIONS, RECOMMENDATIONS).downstream()
+    selection = dg.AssetSelection.assets(CHURN_PREDICTIONS, RECOMMENDATIONS, MODEL_VERSIONS).downstream()
+    selection -= dg.AssetSelection.groups("dashboards")  # the site builds in its own job
     return _execute(settings, build_definitions(settings_env(settings)), None, None, selection=selection)
 
 

@@ -1,23 +1,38 @@
 """Headless Chromium (Debian's package) driven over the DevTools protocol: open a page, wait until it has
-rendered, collect console errors, uncaught exceptions and requests to other hosts, take a screenshot."""
+rendered, collect console errors, uncaught exceptions and requests to other hosts, take a screenshot. And the
+built site served by `emporium dashboards serve` on a free port of 127.0.0.1."""
 
 from __future__ import annotations
 
 import base64
 import itertools
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from websockets.sync.client import connect
 
+# Evidence draws an error box / inline error with these texts when a query or component fails
+ERROR_TEXTS = (
+    "Error in Query",
+    "Error in query",
+    "Internal Error",
+    "is not defined",
+    "Error rendering",
+    "Not Found",
+)
 LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 # what the page reports once rendered: chart containers, tables and their rows, the visible text
 PAGE_STATE = """(() => ({
@@ -178,3 +193,36 @@ class Browser:
                 self.process.kill()
                 self.process.wait(timeout=20)
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve_site(data_dir: Path) -> Iterator[str]:
+    """`emporium dashboards serve` of the site built under `data_dir` on a free port of 127.0.0.1; yields
+    its base URL once it answers."""
+    port = free_port()
+    env = {**os.environ, "EMPORIUM_DATA_DIR": str(data_dir)}
+    command = [str(Path(sys.executable).with_name("emporium")), "dashboards", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, (
+                    server.stderr.read().decode() if server.stderr else "server died"
+                )
+                assert time.monotonic() < deadline, "the site server did not answer within 60 s"
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -1,20 +1,16 @@
 """The BI site end to end: installed from the committed lock (with the Evidence patch), built by the Dagster
 job `dashboards` from the tiny world's warehouse (a copy), served by `emporium dashboards serve` on
 127.0.0.1, and every page opened in headless Chromium: charts and tables drawn with the warehouse's numbers,
-no console error, no error box, nothing fetched from another host, a screenshot per page."""
+no console error, no error box, nothing fetched from another host, a screenshot per page. A page whose marts
+hold nothing yet (the tiny world has no trained model, no prediction log and no causal run) says so."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,26 +18,19 @@ import pytest
 from dashboards import site
 from emporium.config import Settings
 from orchestration.runner import build_dashboards
-from tests.dashboards.browser import Browser, PageVisit, ensure_chromium
+from tests.dashboards.browser import ERROR_TEXTS, Browser, PageVisit, ensure_chromium, serve_site
 from tests.support import settings_for
 
 PATCH = site.PROJECT / "patches" / "@evidence-dev+universal-sql+3.0.1.patch"
 PATCHED = site.PROJECT / "node_modules" / "@evidence-dev" / "universal-sql" / "src" / "client-duckdb"
-# Evidence draws an error box / inline error with these texts when a query or component fails
-ERROR_TEXTS = (
-    "Error in Query",
-    "Error in query",
-    "Internal Error",
-    "is not defined",
-    "Error rendering",
-    "Not Found",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+PAGES = ("/", "/sales/", "/cohorts/", "/rfm/", "/products/", "/funnel/", "/data-quality/", "/churn/",
+         "/monitoring/", "/experiments/")  # fmt: skip
+# what a page shows when the marts it reads hold nothing yet
+EMPTY_TEXTS = {
+    "/churn/": ("No churn scores yet", "No model versions yet"),
+    "/monitoring/": ("No predictions logged yet", "No drift reports yet", "No training has registered"),
+    "/experiments/": ("No experiment results yet",),
+}
 
 
 @pytest.fixture(scope="module")
@@ -95,27 +84,8 @@ def built(installed: None, tiny_warehouse: Settings, tmp_path_factory: pytest.Te
 @pytest.fixture(scope="module")
 def served(built: Settings) -> Iterator[str]:
     """`emporium dashboards serve` on a free port of 127.0.0.1; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "EMPORIUM_DATA_DIR": str(built.data_dir)}
-    command = [str(Path(sys.executable).with_name("emporium")), "dashboards", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, (
-                    server.stderr.read().decode() if server.stderr else "server died"
-                )
-                assert time.monotonic() < deadline, "the site server did not answer within 60 s"
-                time.sleep(0.5)
+    with serve_site(built.data_dir) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -139,23 +109,24 @@ def _gold(settings: Settings, sql: str) -> tuple:
 
 
 def test_every_page_renders_without_errors(visits: dict[str, PageVisit]) -> None:
-    assert set(visits) >= {"/", "/sales/", "/cohorts/", "/rfm/", "/products/", "/funnel/", "/data-quality/"}
+    assert set(visits) >= set(PAGES)
     for page, visit in visits.items():
         assert not visit.console_errors, f"{page}: console errors {visit.console_errors}"
         assert not visit.foreign_requests, f"{page}: fetched from another host: {visit.foreign_requests}"
         shown = [text for text in ERROR_TEXTS if text in visit.state["text"]]
         assert not shown, f"{page} shows an error: {shown}"
-        assert visit.state["charts"] + visit.state["tables"] > 0, f"{page}: no chart and no table"
+        empty = [text for text in EMPTY_TEXTS.get(page, ()) if text in visit.state["text"]]
+        assert visit.state["charts"] + visit.state["tables"] > 0 or empty, f"{page}: no chart, table or note"
         assert visit.screenshot is not None and visit.screenshot.stat().st_size > 20_000, (
             f"{page}: blank shot"
         )
 
 
 def test_charts_and_tables_are_drawn(visits: dict[str, PageVisit]) -> None:
-    for page in ("/", "/sales/", "/cohorts/", "/rfm/", "/products/", "/funnel/", "/data-quality/"):
+    for page in (*PAGES[:7], "/monitoring/"):
         state = visits[page].state
         assert state["charts"] >= 1 and state["chart_canvases"] >= 1, f"{page}: no chart drawn: {state}"
-    for page in ("/sales/", "/cohorts/", "/rfm/", "/products/", "/funnel/", "/data-quality/"):
+    for page in ("/sales/", "/cohorts/", "/rfm/", "/products/", "/funnel/", "/data-quality/", "/monitoring/"):
         assert visits[page].state["table_rows"] > 1, f"{page}: no table rows"
 
 
@@ -166,24 +137,81 @@ def test_the_overview_shows_gold_net_revenue(visits: dict[str, PageVisit], built
     assert f"{orders:,}" in text, f"orders {orders:,} not shown on the overview"
 
 
-def test_a_category_page_is_built_ahead_of_time(served: str, built: Settings) -> None:
-    """The sales page links one prerendered page per category; it shows that category's numbers."""
+def test_filter_pages_are_built_ahead_of_time(served: str, built: Settings) -> None:
+    """The filters: the sales page links one prerendered page per category and per channel, the overview one
+    per period; each shows its slice's numbers."""
     code, name, net_revenue = _gold(
         built,
         "select category_code, max(category_name), sum(net_revenue) from gold.mart_sales_daily"
         " group by 1 order by 3 desc limit 1",
     )
+    channel, channel_name, channel_revenue = _gold(
+        built,
+        "select channel_code, max(channel_name), sum(net_revenue) from gold.mart_sales_daily"
+        " group by 1 order by 3 desc limit 1",
+    )
+    (period_revenue,) = _gold(
+        built,
+        "select sum(net_revenue) from gold.mart_daily_revenue"
+        " where revenue_date > (select max(revenue_date) from gold.mart_daily_revenue) - interval 90 day",
+    )
     sales = urllib.request.urlopen(f"{served}/sales/", timeout=10).read().decode()
     assert f'href="/sales/{code}/"' in sales, "the sales page does not link the category page"
+    assert f'href="/channels/{channel}/"' in sales, "the sales page does not link the channel page"
+    overview = urllib.request.urlopen(f"{served}/", timeout=10).read().decode()
+    assert 'href="/periods/last-90-days/"' in overview, "the overview does not link the period pages"
+    expected = {
+        f"/sales/{code}/": (name, net_revenue),
+        f"/channels/{channel}/": (channel_name, channel_revenue),
+        "/periods/last-90-days/": ("The last 90 days of data", period_revenue),
+    }
     shots = built.dashboards_dir / "screenshots"
     browser = Browser(ensure_chromium())
     try:
-        visit = browser.visit(f"{served}/sales/{code}/", shots / "sales-category.png")
+        visits = {
+            page: browser.visit(served + page, shots / f"{page.strip('/').replace('/', '-')}.png")
+            for page in expected
+        }
     finally:
         browser.close()
-    assert not visit.console_errors, visit.console_errors
-    assert name in visit.state["text"] and f"{net_revenue:,.2f}" in visit.state["text"]
-    assert visit.state["charts"] >= 1 and visit.state["table_rows"] > 1
+    for page, (title, revenue) in expected.items():
+        visit = visits[page]
+        assert not visit.console_errors, f"{page}: {visit.console_errors}"
+        assert title in visit.state["text"], f"{page} does not show {title}"
+        assert f"{revenue:,.2f}" in visit.state["text"], f"{page} does not show net revenue {revenue:,.2f}"
+        assert visit.state["charts"] >= 1 and visit.state["table_rows"] > 1, f"{page}: {visit.state}"
+
+
+def test_ml_pages_show_what_gold_holds(visits: dict[str, PageVisit], built: Settings) -> None:
+    """Churn risk, model versions, monitoring and experiments: the marts' numbers, or the page's note that
+    the mart holds nothing yet (never an error)."""
+    churn, monitoring = visits["/churn/"].state["text"], visits["/monitoring/"].state["text"]
+    (scored,) = _gold(built, "select count(*) from gold.mart_customer_churn_risk")
+    assert (f"{scored:,}" in churn) if scored else ("No churn scores yet" in churn)
+    (versions,) = _gold(built, "select count(*) from gold.mart_model_versions")
+    assert ("Every registered version" in churn) if versions else ("No model versions yet" in churn)
+    (predictions,) = _gold(
+        built,
+        "select coalesce(max(predictions), 0) from (select sum(predictions) as predictions"
+        " from gold.mart_prediction_monitoring_daily group by model_name, model_version, role)",
+    )
+    assert (f"{predictions:,}" in monitoring) if predictions else ("No predictions logged yet" in monitoring)
+    drift = _gold(
+        built,
+        "select count(distinct report_date), max(threshold) from gold.mart_drift_reports"
+        " where column_name = 'device_type'",
+    )
+    assert drift[0] > 0, "the tiny world's run writes drift reports"
+    assert f"{drift[0]:,}" in monitoring and f"{drift[1]:.3f}" in monitoring, f"drift {drift} not shown"
+    with duckdb.connect(str(built.warehouse_path), read_only=True) as connection:
+        tables = {name for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'gold'").fetchall()}  # fmt: skip
+    experiments = visits["/experiments/"].state["text"]
+    if "mart_experiment_results" in tables:
+        (effect,) = _gold(built, "select effect from gold.mart_experiment_results where is_primary limit 1")
+        assert f"{effect:+.2%}" in experiments
+    else:  # the causal job has not run on this warehouse: the page says so
+        assert "No experiment results yet" in experiments
 
 
 def test_the_other_pages_show_gold_numbers(visits: dict[str, PageVisit], built: Settings) -> None:

@@ -1,0 +1,1 @@
+select * from gold.mart_drift_reports

@@ -1,0 +1,19 @@
+select
+    analysis_type,
+    analysis_id,
+    estimator,
+    is_primary,
+    estimand,
+    effect,
+    std_error,
+    ci_lower,
+    ci_upper,
+    p_value,
+    n,
+    n_treated,
+    n_control,
+    diagnostics_passed,
+    decision,
+    decision_reason,
+    estimated_at
+from gold.mart_experiment_results

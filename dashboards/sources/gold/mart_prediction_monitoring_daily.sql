@@ -1,0 +1,1 @@
+select * from gold.mart_prediction_monitoring_daily
