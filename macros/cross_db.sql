@@ -103,3 +103,13 @@
 {% macro default__double_type() -%}
     double precision
 {%- endmacro %}
+
+{#- A variable-length string: `varchar` where the contracts say so (on Postgres, dbt's type_string() is `text`,
+    which an incremental model's on_schema_change check sees as a change from the contract's varchar). -#}
+{% macro string_type() -%}
+    {{ return(adapter.dispatch('string_type', 'emporium')()) }}
+{%- endmacro %}
+
+{% macro default__string_type() -%}
+    varchar
+{%- endmacro %}

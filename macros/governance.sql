@@ -58,11 +58,11 @@
 {%- endmacro %}
 
 {% macro default__pii_hash(column, salt) -%}
-    case when {{ column }} is not null then sha256({{ salt }} || cast({{ column }} as {{ dbt.type_string() }})) end
+    case when {{ column }} is not null then sha256({{ salt }} || cast({{ column }} as {{ string_type() }})) end
 {%- endmacro %}
 
 {% macro postgres__pii_hash(column, salt) -%}
-    case when {{ column }} is not null then encode(sha256(convert_to({{ salt }} || cast({{ column }} as {{ dbt.type_string() }}), 'UTF8')), 'hex') end
+    case when {{ column }} is not null then encode(sha256(convert_to({{ salt }} || cast({{ column }} as {{ string_type() }}), 'UTF8')), 'hex') end
 {%- endmacro %}
 
 {#- Roles and schema privileges; a no-op where the engine has no roles (DuckDB). -#}

@@ -26,6 +26,6 @@
 {% macro shop_kind_type(kind) -%}
     {{ return({
         'id': 'bigint', 'quantity': 'bigint', 'money': 'decimal(18,2)', 'ts': 'timestamp',
-        'date': 'date', 'bool': 'boolean', 'text': dbt.type_string(), 'sid': dbt.type_string(), 'email': dbt.type_string(),
+        'date': 'date', 'bool': 'boolean', 'text': string_type(), 'sid': string_type(), 'email': string_type(),
     }[kind]) }}
 {%- endmacro %}

@@ -28,7 +28,7 @@ landing_rows as (
         {%- endfor %}
     {%- else %}
         {%- for c in columns %}
-        nullif(cast({{ c.name }} as {{ dbt.type_string() }}), '') as raw_{{ c.name }},
+        nullif(cast({{ c.name }} as {{ string_type() }}), '') as raw_{{ c.name }},
         {%- endfor %}
     {%- endif %}
         _source_file,

@@ -128,3 +128,7 @@
 {% macro spark__iso_day_of_week(date_expression) -%}
     extract(dayofweek_iso from {{ date_expression }})
 {%- endmacro %}
+
+{% macro spark__string_type() -%}
+    string
+{%- endmacro %}

@@ -2,7 +2,7 @@
 {% macro surrogate_key(columns) -%}
     {%- set parts = [] -%}
     {%- for column in columns -%}
-        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '_null_')") -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ string_type() ~ "), '_null_')") -%}
     {%- endfor -%}
     {{ hash_text(parts | join(" || '|' || ")) }}
 {%- endmacro %}

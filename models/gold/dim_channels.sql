@@ -6,8 +6,8 @@ with channels as (
 
 final as (
     select
-        cast(channel_code as {{ dbt.type_string() }}) as channel_code,
-        cast(channel_name as {{ dbt.type_string() }}) as channel_name,
+        cast(channel_code as {{ string_type() }}) as channel_code,
+        cast(channel_name as {{ string_type() }}) as channel_name,
         cast(is_paid as boolean) as is_paid
     from channels
 )

@@ -7,11 +7,11 @@ with customer_history as (
 
 final as (
     select
-        cast({{ surrogate_key(['customer_id', 'valid_from']) }} as {{ dbt.type_string() }}) as customer_sk,
+        cast({{ surrogate_key(['customer_id', 'valid_from']) }} as {{ string_type() }}) as customer_sk,
         customer_id,
-        cast({{ pii_hash('email') }} as {{ dbt.type_string() }}) as email_hash,
-        cast(split_part(email, '@', 2) as {{ dbt.type_string() }}) as email_domain,
-        cast({{ pii_hash('phone') }} as {{ dbt.type_string() }}) as phone_hash,
+        cast({{ pii_hash('email') }} as {{ string_type() }}) as email_hash,
+        cast(split_part(email, '@', 2) as {{ string_type() }}) as email_domain,
+        cast({{ pii_hash('phone') }} as {{ string_type() }}) as phone_hash,
         city,
         postal_code,
         country_code,

@@ -47,7 +47,7 @@ final as (
         cast(case cast({{ iso_day_of_week("days.date_day") }} as integer)
             when 1 then 'Monday' when 2 then 'Tuesday' when 3 then 'Wednesday' when 4 then 'Thursday'
             when 5 then 'Friday' when 6 then 'Saturday' else 'Sunday'
-        end as {{ dbt.type_string() }}) as day_name,
+        end as {{ string_type() }}) as day_name,
         cast({{ iso_day_of_week("days.date_day") }} in (6, 7) as boolean) as is_weekend,
         holiday_days.holiday_date is not null as is_holiday,
         cast(coalesce(holiday_days.holiday_country_count, 0) as integer) as holiday_country_count

@@ -11,14 +11,14 @@ categories as (
 final as (
     select
         cast(
-            {{ surrogate_key(["product_history.product_id", "product_history.valid_from"]) }} as {{ dbt.type_string() }}
+            {{ surrogate_key(["product_history.product_id", "product_history.valid_from"]) }} as {{ string_type() }}
         ) as product_sk,
         product_history.product_id,
         product_history.sku,
         product_history.product_name,
         product_history.category_code,
-        cast(categories.category_name as {{ dbt.type_string() }}) as category_name,
-        cast(categories.department as {{ dbt.type_string() }}) as department,
+        cast(categories.category_name as {{ string_type() }}) as category_name,
+        cast(categories.department as {{ string_type() }}) as department,
         product_history.brand,
         product_history.unit_price,
         product_history.currency_code,

@@ -66,7 +66,7 @@ final as (
         dim_customers.customer_sk,
         cast(orders.ordered_at as date) as order_date,
         orders.ordered_at,
-        cast(orders.order_status as {{ dbt.type_string() }}) as order_status,
+        cast(orders.order_status as {{ string_type() }}) as order_status,
         coalesce(orders.order_status = 'cancelled', false) as is_cancelled,
         order_items.quantity,
         cast(order_items.unit_price as decimal(18, 2)) as unit_price,

@@ -77,7 +77,7 @@ first_events as (
 -- would otherwise carry text/numeric and on_schema_change='fail' would stop the build
 final as (
     select
-        cast(session_rollup.session_id as {{ dbt.type_string() }}) as session_id,
+        cast(session_rollup.session_id as {{ string_type() }}) as session_id,
         session_customers.customer_id,
         dim_customers.customer_sk,
         cast(session_rollup.session_started_at as date) as session_date,
@@ -89,8 +89,8 @@ final as (
         cast(session_rollup.add_to_carts as integer) as add_to_carts,
         cast(session_rollup.checkouts as integer) as checkouts,
         session_rollup.purchases > 0 as has_purchase,
-        cast(first_events.device_type as {{ dbt.type_string() }}) as device_type,
-        cast(first_events.channel_code as {{ dbt.type_string() }}) as channel_code,
+        cast(first_events.device_type as {{ string_type() }}) as device_type,
+        cast(first_events.channel_code as {{ string_type() }}) as channel_code,
         session_rollup._last_landed_on
     from session_rollup
     inner join first_events

@@ -11,8 +11,8 @@ with churn_predictions as (
             cast(null as bigint) as customer_id,
             cast(null as date) as as_of_date,
             cast(null as {{ double_type() }}) as churn_probability,
-            cast(null as {{ dbt.type_string() }}) as model_name,
-            cast(null as {{ dbt.type_string() }}) as model_version,
+            cast(null as {{ string_type() }}) as model_name,
+            cast(null as {{ string_type() }}) as model_version,
             cast(null as timestamp) as scored_at
         where 1 = 0
     {%- else %}
@@ -28,16 +28,16 @@ final as (
     select
         cast(churn_predictions.customer_id as bigint) as customer_id,
         cast(churn_predictions.as_of_date as date) as as_of_date,
-        cast(dim_customers.country_code as {{ dbt.type_string() }}) as country_code,
-        cast(dim_customers.loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,
+        cast(dim_customers.country_code as {{ string_type() }}) as country_code,
+        cast(dim_customers.loyalty_tier as {{ string_type() }}) as loyalty_tier,
         cast(churn_predictions.churn_probability as decimal(9, 6)) as churn_probability,
         cast(case
             when churn_predictions.churn_probability >= 0.7 then 'high'
             when churn_predictions.churn_probability >= 0.4 then 'medium'
             else 'low'
-        end as {{ dbt.type_string() }}) as risk_band,
-        cast(churn_predictions.model_name as {{ dbt.type_string() }}) as model_name,
-        cast(churn_predictions.model_version as {{ dbt.type_string() }}) as model_version,
+        end as {{ string_type() }}) as risk_band,
+        cast(churn_predictions.model_name as {{ string_type() }}) as model_name,
+        cast(churn_predictions.model_version as {{ string_type() }}) as model_version,
         cast(churn_predictions.scored_at as timestamp) as scored_at
     from churn_predictions
     inner join dim_customers

@@ -57,7 +57,7 @@ final as (
             when scored.recency_score <= 2 and scored.frequency_score >= 3 then 'at_risk'
             when scored.recency_score <= 2 then 'hibernating'
             else 'needs_attention'
-        end as {{ dbt.type_string() }}) as rfm_segment
+        end as {{ string_type() }}) as rfm_segment
     from customers
     left join scored
         on customers.customer_id = scored.customer_id

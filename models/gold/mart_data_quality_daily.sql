@@ -38,7 +38,7 @@ rejection_counts as (
 final as (
     select
         cast(coalesce(quarantine_counts.landing_date, rejection_counts.landing_date) as date) as landing_date,
-        cast(coalesce(quarantine_counts.entity, rejection_counts.entity) as {{ dbt.type_string() }}) as entity,
+        cast(coalesce(quarantine_counts.entity, rejection_counts.entity) as {{ string_type() }}) as entity,
         cast(coalesce(quarantine_counts.quarantined_rows, 0) as bigint) as quarantined_rows,
         cast(coalesce(rejection_counts.rejected_files, 0) as bigint) as rejected_files,
         cast(coalesce(rejection_counts.open_rejected_files, 0) as bigint) as open_rejected_files

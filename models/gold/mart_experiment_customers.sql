@@ -86,7 +86,7 @@ final as (
     select
         cast(assigned.experiment_id as bigint) as experiment_id,
         cast(assigned.customer_id as bigint) as customer_id,
-        cast(assigned.variant as {{ dbt.type_string() }}) as variant,
+        cast(assigned.variant as {{ string_type() }}) as variant,
         assigned.variant = 'treatment' as is_treatment,
         assigned.assigned_at,
         assigned.start_date as experiment_start_date,

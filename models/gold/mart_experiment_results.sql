@@ -9,11 +9,11 @@ with causal_estimates as (
 
 final as (
     select
-        cast(analysis_type as {{ dbt.type_string() }}) as analysis_type,
+        cast(analysis_type as {{ string_type() }}) as analysis_type,
         cast(analysis_id as bigint) as analysis_id,
-        cast(estimator as {{ dbt.type_string() }}) as estimator,
+        cast(estimator as {{ string_type() }}) as estimator,
         is_primary,
-        cast(estimand as {{ dbt.type_string() }}) as estimand,
+        cast(estimand as {{ string_type() }}) as estimand,
         cast(effect as {{ double_type() }}) as effect,
         cast(std_error as {{ double_type() }}) as std_error,
         cast(ci_lower as {{ double_type() }}) as ci_lower,
@@ -23,9 +23,9 @@ final as (
         cast(n_treated as bigint) as n_treated,
         cast(n_control as bigint) as n_control,
         diagnostics_passed,
-        cast(decision as {{ dbt.type_string() }}) as decision,
-        cast(decision_reason as {{ dbt.type_string() }}) as decision_reason,
-        cast(mlflow_run_id as {{ dbt.type_string() }}) as mlflow_run_id,
+        cast(decision as {{ string_type() }}) as decision,
+        cast(decision_reason as {{ string_type() }}) as decision_reason,
+        cast(mlflow_run_id as {{ string_type() }}) as mlflow_run_id,
         cast(estimated_at as timestamp) as estimated_at
     from causal_estimates
 )

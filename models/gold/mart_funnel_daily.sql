@@ -8,8 +8,8 @@ with fct_sessions as (
 final as (
     select
         session_date,
-        cast(coalesce(channel_code, 'unknown') as {{ dbt.type_string() }}) as channel_code,
-        cast(coalesce(device_type, 'unknown') as {{ dbt.type_string() }}) as device_type,
+        cast(coalesce(channel_code, 'unknown') as {{ string_type() }}) as channel_code,
+        cast(coalesce(device_type, 'unknown') as {{ string_type() }}) as device_type,
         cast(count(*) as bigint) as sessions,
         cast(sum(case when product_views > 0 then 1 else 0 end) as bigint) as product_view_sessions,
         cast(sum(case when add_to_carts > 0 then 1 else 0 end) as bigint) as add_to_cart_sessions,

@@ -30,10 +30,10 @@ final as (
     select
         monthly.sales_month,
         monthly.product_id,
-        cast(current_products.product_name as {{ dbt.type_string() }}) as product_name,
-        cast(current_products.category_code as {{ dbt.type_string() }}) as category_code,
-        cast(current_products.category_name as {{ dbt.type_string() }}) as category_name,
-        cast(current_products.brand as {{ dbt.type_string() }}) as brand,
+        cast(current_products.product_name as {{ string_type() }}) as product_name,
+        cast(current_products.category_code as {{ string_type() }}) as category_code,
+        cast(current_products.category_name as {{ string_type() }}) as category_name,
+        cast(current_products.brand as {{ string_type() }}) as brand,
         cast(monthly.orders as bigint) as orders,
         cast(monthly.units as bigint) as units,
         cast(monthly.net_revenue as decimal(18, 2)) as net_revenue

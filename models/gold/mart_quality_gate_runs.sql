@@ -19,9 +19,9 @@ with gate_results as (
         from {{ gate_results }}
     {%- else %}
         select
-            cast(null as {{ dbt.type_string() }}) as run_id,
-            cast(null as {{ dbt.type_string() }}) as layer,
-            cast(null as {{ dbt.type_string() }}) as severity,
+            cast(null as {{ string_type() }}) as run_id,
+            cast(null as {{ string_type() }}) as layer,
+            cast(null as {{ string_type() }}) as severity,
             cast(null as boolean) as success,
             cast(null as timestamp) as validated_at
         where false
@@ -30,8 +30,8 @@ with gate_results as (
 
 final as (
     select
-        cast(run_id as {{ dbt.type_string() }}) as run_id,
-        cast(layer as {{ dbt.type_string() }}) as layer,
+        cast(run_id as {{ string_type() }}) as run_id,
+        cast(layer as {{ string_type() }}) as layer,
         cast(min(validated_at) as date) as validated_on,
         cast(min(validated_at) as timestamp) as validated_at,
         cast(count(*) as bigint) as outcomes,

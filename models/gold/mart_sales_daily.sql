@@ -61,12 +61,12 @@ daily as (
 final as (
     select
         daily.order_date,
-        cast(daily.category_code as {{ dbt.type_string() }}) as category_code,
-        cast(daily.category_name as {{ dbt.type_string() }}) as category_name,
-        cast(daily.channel_code as {{ dbt.type_string() }}) as channel_code,
-        cast(dim_channels.channel_name as {{ dbt.type_string() }}) as channel_name,
-        cast(daily.country_code as {{ dbt.type_string() }}) as country_code,
-        cast(countries.country_name as {{ dbt.type_string() }}) as country_name,
+        cast(daily.category_code as {{ string_type() }}) as category_code,
+        cast(daily.category_name as {{ string_type() }}) as category_name,
+        cast(daily.channel_code as {{ string_type() }}) as channel_code,
+        cast(dim_channels.channel_name as {{ string_type() }}) as channel_name,
+        cast(daily.country_code as {{ string_type() }}) as country_code,
+        cast(countries.country_name as {{ string_type() }}) as country_name,
         cast(daily.orders as bigint) as orders,
         cast(daily.items as bigint) as items,
         cast(daily.gross_revenue as decimal(18, 2)) as gross_revenue,

@@ -7,7 +7,7 @@ with failures as (
         {%- set key = shop_entity(entity)[0].name %}
         select
             '{{ entity }}' as entity,
-            cast({{ key }} as {{ dbt.type_string() }}) as held_key,
+            cast({{ key }} as {{ string_type() }}) as held_key,
             'parent present' as problem
         from {{ ref('held_' ~ entity) }}
         where {{ parents_present(entity) }}
@@ -16,7 +16,7 @@ with failures as (
 
         select
             '{{ entity }}' as entity,
-            cast({{ key }} as {{ dbt.type_string() }}) as held_key,
+            cast({{ key }} as {{ string_type() }}) as held_key,
             'also in silver' as problem
         from {{ ref('held_' ~ entity) }}
         where {{ key }} in (select {{ key }} from {{ ref(entity) }})
