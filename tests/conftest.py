@@ -31,21 +31,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """For `pytest -n N --dist loadgroup` (make test): a module's tests run on one worker, so its module
-    fixtures are built once, and every module that uses the throwaway Postgres runs on one worker, so its
-    Postgres warehouse is built once. (Before xdist's own hook, which reads the groups.)"""
-    postgres_modules = {
-        item.nodeid.split("::")[0]
-        for item in items
-        if item.get_closest_marker("postgres") or "postgres_server" in item.fixturenames
-    }
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("postgres" if module in postgres_modules else module))
-
-
 @pytest.fixture(scope="session")
 def tiny_landing(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A scale-0.01 landing zone; the seeds it writes equal the committed ones (tests/generator/test_cli.py)."""
