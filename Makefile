@@ -34,8 +34,8 @@ bench: install
 # The suite's scratch folders live in RAM where the machine has it: Dagster commits each of the ~2,000 events of
 # a warehouse run to SQLite with an fsync (about 24 ms each on this machine's disk under load, 1 ms in /dev/shm).
 # Two pytest workers (pytest-xdist): a warehouse build keeps about one core busy (one dbt or Dagster step at a
-# time), so two workers use both; each worker builds the session's tiny world once. (`--dist loadgroup` groups
-# nothing under pytest 9: xdist 3.8 renames items' nodeid, which pytest 9 no longer reads.)
+# time), so two workers use both; each worker builds the session's tiny world once. (`--dist loadgroup` grouped
+# nothing here, pytest 9.2 with xdist 3.8: its groups never reached the scheduler.)
 TEST_WORKERS ?= -n 2 --dist load
 TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
