@@ -62,3 +62,34 @@ def test_dbt_connections_take_the_settings(tmp_path: Path) -> None:
     )  # fmt: skip
     assert debug.returncode != 0
     assert "Memory must have a number" in debug.stdout
+
+
+def test_dbt_keeps_building_after_duckdb_spilled(tmp_path: Path) -> None:
+    """A model that spills, then models on other cursors: dbt-duckdb applies a profile's `settings` again on
+    every new cursor, and DuckDB refuses to set temp_directory once it has spilled there (an SF 10 build
+    failed in silver so). The profile sets the spill directory once, when dbt opens the database."""
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: spill_probe\nversion: '1.0'\nprofile: emporium\nmodels:\n  spill_probe:\n    +materialized: table\n"
+    )
+    models = {
+        "big": "select range as i, hash(range) as h from range(10000000) order by h",
+        "after_count": "select count(*) as n from {{ ref('big') }}",
+        "after_max": "select max(h) as m from {{ ref('big') }}",
+    }
+    for name, sql in models.items():
+        (project / "models" / f"{name}.sql").write_text(sql + "\n")
+    spilling = {"EMPORIUM_DUCKDB_MEMORY_LIMIT": "100MB", "EMPORIUM_DUCKDB_THREADS": "2"}
+    settings = load_settings({**_env(tmp_path), **spilling})
+    env = {
+        **dbt_env(settings),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "log"),
+    }
+    run = subprocess.run(
+        [dbt_executable(), "run", "--profiles-dir", str(settings.profiles_dir), "--project-dir", str(project)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "PASS=3" in run.stdout
