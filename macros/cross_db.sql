@@ -96,6 +96,23 @@
     ({{ values }})[{{ index }}]
 {%- endmacro %}
 
+{#-
+  `with name as {{ not_materialized() }} (...)`: an import CTE that several later CTEs filter. DuckDB
+  materializes every CTE referenced more than once, so a window filter on it (an incremental run's few
+  keys) would scan and copy the whole table first; inlined, each reference is filtered at its scan. Other
+  engines keep their default.
+-#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'emporium')()) }}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
 {% macro hash_text(expression) -%}
     {{ return(adapter.dispatch('hash_text', 'emporium')(expression)) }}
 {%- endmacro %}
