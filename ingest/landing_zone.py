@@ -24,6 +24,9 @@ class LandingFile:
     path: Path
     relative: str  # to the landing root, as raw.<entity>._source_file
     day: dt.date  # the landing day, as raw.<entity>.date
+    # text without a CR or NUL byte and without empty lines, so any line reader gives exactly its lines
+    # (known once the raw load has read it: ingest/normalise.staged_copy); False, the default, is always safe
+    plain: bool = False
 
     @property
     def fingerprint(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from emporium.contract import BOOL, BY_NAME, ID, MONEY, TS, Entity
@@ -111,11 +112,27 @@ def _check_text(relative: str, path: Path) -> tuple[str | None, list[Problem]]:
         line = text.count("\n", 0, text.index("\r\n")) + 1
         problems.append(Problem(relative, line, WARN, CRLF_WARNING))
         text = text.replace("\r\n", "\n")
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if len(line) > MAX_LINE_BYTES:
-            message = f"line of {len(line):,} bytes (huge field?): the limit is 2 MiB"
-            return None, [*problems, Problem(relative, number, ERROR, message)]
+    long_line = _first_long_line(data)
+    if long_line is not None:
+        number, length = long_line
+        message = f"line of {length:,} bytes (huge field?): the limit is 2 MiB"
+        return None, [*problems, Problem(relative, number, ERROR, message)]
     return text, problems
+
+
+def _first_long_line(data: bytes) -> tuple[int, int] | None:
+    """(1-based number, bytes) of the first line longer than MAX_LINE_BYTES, None when there is none.
+
+    Jumps from the last newline of one window of MAX_LINE_BYTES + 1 bytes to the next, a few steps per file
+    in C, where splitting into lines cost a Python step per line (most of the validation's time)."""
+    start = 0
+    while len(data) - start > MAX_LINE_BYTES:
+        last = data.rfind(b"\n", start, start + MAX_LINE_BYTES + 1)
+        if last < 0:  # no line end in the window: the line from `start` is too long
+            end = data.find(b"\n", start)
+            return data.count(b"\n", 0, start) + 1, (len(data) if end < 0 else end) - start
+        start = last + 1
+    return None
 
 
 def _check_columns(relative: str, found: list[str], entity: Entity, ordered: bool) -> Iterator[Problem]:
@@ -147,6 +164,8 @@ def _check_csv(relative: str, text: str, entity: Entity) -> list[Problem]:
     header_problems = list(_check_columns(relative, header, entity, ordered=True))
     if any(p.severity == ERROR for p in header_problems):
         return header_problems
+    if _plain_rows_fit(text, len(header)):
+        return header_problems
     try:
         for row in reader:
             if len(row) != len(header):
@@ -160,6 +179,19 @@ def _check_csv(relative: str, text: str, entity: Entity) -> list[Problem]:
         message = "no newline at the end: truncated file?"
         return [*header_problems, Problem(relative, reader.line_num, ERROR, message)]
     return header_problems
+
+
+def _plain_rows_fit(text: str, fields: int) -> bool:
+    """True when the text has no quotes and no CR, ends with a newline and every line after the header has
+    exactly `fields` fields: what the row-by-row csv check would accept, counted with numpy in one pass.
+    False means nothing: the row-by-row check then runs and names the line and problem."""
+    _, newline, body = text.partition("\n")
+    if not newline or not body.endswith("\n") or '"' in text or "\r" in text:
+        return False
+    data = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    line_ends = np.flatnonzero(data == ord("\n"))
+    commas_per_line = np.diff(np.cumsum(data == ord(","))[line_ends], prepend=0)
+    return bool((commas_per_line == fields - 1).all())
 
 
 def _check_parquet(relative: str, path: Path, entity: Entity) -> Iterator[Problem]:

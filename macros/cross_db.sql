@@ -66,6 +66,53 @@
     (cast({{ expression }} as jsonb) ->> '{{ key }}')
 {%- endmacro %}
 
+{#-
+  The text values of top-level keys of a JSON object, in the order of `keys`, as one array parsed once
+  (json_text parses the whole line per key); null when the text is not a JSON object (is_json_object).
+  Read item i (1-based) with json_value_at.
+-#}
+{% macro json_object_values(expression, keys) -%}
+    {{ return(adapter.dispatch('json_object_values', 'emporium')(expression, keys)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_object_values(expression, keys) -%}
+    {#- duckdb's case evaluates a branch only for the rows that take it, so the extract sees valid objects -#}
+    case when {{ is_json_object(expression) }}
+        then json_extract_string({{ expression }}, [{% for key in keys %}'$.{{ key }}'{{ ', ' if not loop.last }}{% endfor %}])
+    end
+{%- endmacro %}
+
+{% macro default__json_object_values(expression, keys) -%}
+    case when {{ is_json_object(expression) }}
+        then array[{% for key in keys %}{{ json_text(expression, key) }}{{ ', ' if not loop.last }}{% endfor %}]
+    end
+{%- endmacro %}
+
+{% macro json_value_at(values, index) -%}
+    {{ return(adapter.dispatch('json_value_at', 'emporium')(values, index)) }}
+{%- endmacro %}
+
+{% macro default__json_value_at(values, index) -%}
+    ({{ values }})[{{ index }}]
+{%- endmacro %}
+
+{#-
+  `with name as {{ not_materialized() }} (...)`: an import CTE that several later CTEs filter. DuckDB
+  materializes every CTE referenced more than once, so a window filter on it (an incremental run's few
+  keys) would scan and copy the whole table first; inlined, each reference is filtered at its scan. Other
+  engines keep their default.
+-#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'emporium')()) }}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
 {% macro hash_text(expression) -%}
     {{ return(adapter.dispatch('hash_text', 'emporium')(expression)) }}
 {%- endmacro %}

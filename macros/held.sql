@@ -52,7 +52,7 @@
     {%- set columns = shop_entity(entity) | map(attribute='name') | list -%}
     {%- set key = columns[0] -%}
     {%- set parents = held_parents()[entity] -%}
-with stg_rows as (
+with stg_rows as {{ not_materialized() }} (
     select * from {{ ref('stg_shop__' ~ entity) }}
 ),
 

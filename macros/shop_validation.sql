@@ -22,9 +22,9 @@ landing_rows as (
     select
     {%- if entity == 'web_events' %}
         raw_line,
-        {{ is_json_object('raw_line') }} as _is_json_object,
+        _json_values is not null as _is_json_object,
         {%- for c in columns %}
-        case when {{ is_json_object('raw_line') }} then {{ json_text('raw_line', c.name) }} end as raw_{{ c.name }},
+        {{ json_value_at('_json_values', loop.index) }} as raw_{{ c.name }},
         {%- endfor %}
     {%- else %}
         {%- for c in columns %}
@@ -32,9 +32,18 @@ landing_rows as (
         {%- endfor %}
     {%- endif %}
         _source_file,
-        cast({{ date_col }} as date) as _landing_date
-    from {{ source('shop', entity) }}
-    where {{ landed_in_window("cast(" ~ date_col ~ " as date)", cutoff, end) }}
+        _landing_date
+    from (
+        select
+            *,
+        {%- if entity == 'web_events' %}
+            {#- each line parsed once for all its fields, not once per field #}
+            {{ json_object_values('raw_line', columns | map(attribute='name') | list) }} as _json_values,
+        {%- endif %}
+            cast({{ date_col }} as date) as _landing_date
+        from {{ source('shop', entity) }}
+        where {{ landed_in_window("cast(" ~ date_col ~ " as date)", cutoff, end) }}
+    ) as landed
 ),
 
 typed_rows as (

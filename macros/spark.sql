@@ -132,3 +132,13 @@
 {% macro spark__string_type() -%}
     string
 {%- endmacro %}
+
+{% macro spark__json_object_values(expression, keys) -%}
+    case when {{ is_json_object(expression) }}
+        then array({% for key in keys %}{{ json_text(expression, key) }}{{ ', ' if not loop.last }}{% endfor %})
+    end
+{%- endmacro %}
+
+{% macro spark__json_value_at(values, index) -%}
+    element_at({{ values }}, {{ index }})
+{%- endmacro %}

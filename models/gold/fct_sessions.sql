@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('customers') }}
 -- One row per web session: its events rolled up, attributed to the first event's device and channel.
 -- Incremental: sessions with an event (or their customer) landed in the lookback window are recomputed.
-with web_events as (
+with web_events as {{ not_materialized() }} (
     select * from {{ ref('web_events') }}
 ),
 
