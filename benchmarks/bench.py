@@ -86,7 +86,9 @@ def commit() -> str:
     """HEAD's short hash, with `+dirty` when tracked files differ from it (a stage then always reruns)."""
     run = {"cwd": ROOT, "capture_output": True, "text": True, "check": False}
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], **run).stdout.strip()  # type: ignore[call-overload]
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip()  # type: ignore[call-overload]
+    # the results this runner writes are not code: a run resumed after a stage stays at its commit
+    status = ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results"]
+    dirty = subprocess.run(status, **run).stdout.strip()  # type: ignore[call-overload]
     return head + ("+dirty" if dirty else "")
 
 
