@@ -81,9 +81,8 @@ def write_table(settings: Settings, results: Sequence[Any], run_id: str) -> None
         engine.begin(connection)
         engine.query(connection, "create schema if not exists ml")
         engine.query(connection, f"drop table if exists {TABLE}")
-        engine.query(
-            connection, f"create table {TABLE} ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})"
-        )
+        definition = ", ".join(f"{c} {engine.column_type(t)}" for c, t in COLUMNS.items())
+        engine.query(connection, f"create table {TABLE} ({definition}){engine.table_options}")
         insert = f"insert into {TABLE} values ({', '.join(['%s'] * len(COLUMNS))})"
         for result in results:
             engine.query(connection, insert, _row(result, run_id, now))

@@ -145,7 +145,8 @@ def spark_run(
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert result.returncode == 0, f"the Dagster build on Spark failed:\n{tail}"
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    return {**outcome, "render": tail, "warehouse": Path(spark_cluster["EMPORIUM_SPARK_DIR"]) / "warehouse"}
+    warehouse = Path(spark_cluster["EMPORIUM_SPARK_DIR"]) / "warehouse"
+    return {**outcome, "render": tail, "warehouse": warehouse, "env": settings_env(settings)}
 
 
 def _normal(value: Any) -> Any:
@@ -167,18 +168,23 @@ def _checksum(rows: Counter[tuple[Any, ...]]) -> str:
 @pytest.mark.spark
 @pytest.mark.full
 @pytest.mark.slow
-def test_the_dagster_build_on_spark_passed_its_gates_and_the_accounting_balances(
-    spark_run: dict[str, Any],
-) -> None:
+def test_the_tiny_world_on_spark_through_dagster(tiny_warehouse: Settings, spark_run: dict[str, Any]) -> None:
+    """One test, so a parallel run (make test-full) builds on Spark once: gates and accounting, gold equal to
+    DuckDB's and the truth, then the purge on Parquet tables (last: it changes the world)."""
+    assert_gates_passed_and_accounting_balanced(spark_run)
+    assert_gold_equal(tiny_warehouse, spark_run["warehouse"] / "gold.db")
+    assert_purge_erases_and_keeps_aggregates(spark_run)
+
+
+def assert_gates_passed_and_accounting_balanced(spark_run: dict[str, Any]) -> None:
     assert spark_run["success"] and not spark_run["failed_steps"], spark_run["render"]
     assert spark_run["failed_checks"] == [], spark_run["render"]
     unbalanced = [described for _, balanced, described in spark_run["accounting"] if not balanced]
     assert len(spark_run["accounting"]) == len(ENTITIES) and not unbalanced, unbalanced
     # every declared gate check recorded once, by the gates run on the cluster (quality.gate_results)
-    results = spark_run["warehouse"] / "quality.db" / "gate_results"
     with duckdb.connect() as duck:
         rows = duck.execute(
-            f"select layer, suite, check_name, severity, success from read_parquet('{results}/*.parquet')"
+            f"select layer, suite, check_name, severity, success from {_table(spark_run, 'quality.gate_results')}"
         ).fetchall()
     for layer in LAYERS:
         recorded = sorted((suite, name) for lay, suite, name, _, _ in rows if lay == layer)
@@ -188,13 +194,15 @@ def test_the_dagster_build_on_spark_passed_its_gates_and_the_accounting_balances
     assert len(accounting) == len(ENTITIES) and all(accounting)
 
 
-@pytest.mark.spark
-@pytest.mark.full
-@pytest.mark.slow
-def test_gold_on_spark_equals_duckdb_and_the_truth(
-    tiny_warehouse: Settings, spark_run: dict[str, Any]
-) -> None:
-    spark_gold = spark_run["warehouse"] / "gold.db"
+def _table(spark_run: dict[str, Any], relation: str) -> str:
+    """A DuckDB table expression over the Parquet files of the cluster's `schema.table` (partitioned or not)."""
+    schema, table = relation.split(".")
+    return (
+        f"read_parquet('{spark_run['warehouse']}/{schema}.db/{table}/**/*.parquet', hive_partitioning = true)"
+    )
+
+
+def assert_gold_equal(tiny_warehouse: Settings, spark_gold: Path) -> None:
     with connect(tiny_warehouse) as warehouse:
         duck_tables = list_tables(warehouse, "gold")
     spark_tables = sorted(path.name for path in spark_gold.iterdir() if path.is_dir())
@@ -248,3 +256,64 @@ def test_gold_on_spark_equals_duckdb_and_the_truth(
         for day, *values in revenue
     }
     assert spark_revenue == truth, "Spark's daily revenue is not the truth's to the cent"
+
+
+_PURGE = (
+    "import sys; from emporium.config import load_settings; from emporium.governance import purge_customer; "
+)
+_PURGE += "purge_customer(load_settings(), int(sys.argv[1]))"
+
+
+def assert_purge_erases_and_keeps_aggregates(spark_run: dict[str, Any]) -> None:
+    """`emporium purge` on Spark (spark__scrub_statements rewrites each relation): the customer's PII is gone
+    from silver and gold, their feature rows from ml, and revenue and order counts stay exactly the same."""
+    orders, customers, features = (
+        _table(spark_run, r) for r in ("gold.fct_orders", "silver.customers", "ml.fm_customer_churn_features")
+    )
+    revenue = f"select count(*), sum(net_revenue) from {_table(spark_run, 'gold.mart_daily_revenue')}"
+
+    def state(customer_id: int) -> tuple[Any, ...]:
+        with duckdb.connect() as duck:
+            return (
+                duck.execute(revenue).fetchall(),
+                duck.execute(
+                    f"select count(*) from {orders} where customer_id = ?", [customer_id]
+                ).fetchall(),
+                duck.execute(
+                    f"select count(*) from {customers} where customer_id = ? and email is not null",
+                    [customer_id],
+                ).fetchall(),
+                duck.execute(
+                    f"select count(*) from {features} where customer_id = ?", [customer_id]
+                ).fetchall(),
+                duck.execute(
+                    f"select bool_and(is_erased) from {_table(spark_run, 'gold.dim_customers')}"
+                    " where customer_id = ?",
+                    [customer_id],
+                ).fetchall(),
+            )
+
+    with duckdb.connect() as duck:
+        ((customer_id,),) = duck.execute(
+            f"select o.customer_id from {orders} o join {features} f using (customer_id)"
+            f" join {customers} c using (customer_id) where c.email is not null"
+            " group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchall()
+    before = state(customer_id)
+    assert before[2][0][0] == 1 and before[3][0][0] > 0 and before[4] == [(False,)], before
+    result = subprocess.run(
+        [str(SPARK_PYTHON), "-W", "ignore", "-c", _PURGE, str(customer_id)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **spark_run["env"]},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    after = state(customer_id)
+    assert after[:2] == before[:2], "revenue and the customer's orders are unchanged"
+    assert after[2:] == ([(0,)], [(0,)], [(True,)]), after
+    with duckdb.connect() as duck:
+        erased = duck.execute(f"select customer_id from {_table(spark_run, 'governance.erasure_requests')}")
+        assert erased.fetchall() == [(customer_id,)]
