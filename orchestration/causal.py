@@ -42,18 +42,19 @@ COLUMNS = {
 
 def read_marts(settings: Settings) -> tuple[Any, Any]:
     """(experiment customers, campaign customers) from gold, numbers as floats."""
-    from emporium.engine import connect, fetch_frame
+    from emporium.engine import connect, engine_for, fetch_frame
 
+    double = engine_for(settings).column_type("double precision")
     with connect(settings) as connection:
         experiments = fetch_frame(
             connection,
-            "select experiment_id, customer_id, variant, cast(pre_period_revenue as double precision)"
+            f"select experiment_id, customer_id, variant, cast(pre_period_revenue as {double})"
             " as pre_period_revenue, pre_period_orders, pre_period_sessions, sessions, converting_sessions"
             " from gold.mart_experiment_customers order by experiment_id, customer_id",
         )
         campaigns = fetch_frame(
             connection,
-            "select campaign_id, customer_id, contacted, cast(spend_before_start as double precision)"
+            f"select campaign_id, customer_id, contacted, cast(spend_before_start as {double})"
             " as spend_before_start, tenure_days, pre_period_orders, pre_period_sessions, sessions,"
             " converting_sessions from gold.mart_campaign_customers order by campaign_id, customer_id",
         )

@@ -1,7 +1,8 @@
 """The same project on Apache Spark (docs/scaling.md): a standalone cluster started by scripts/spark-cluster.sh,
 the tiny world built there by the Dagster code location with DBT_TARGET=spark (raw load, dbt layers with their
 tests as checks, the Great Expectations gates on GX's Spark datasource), its gates passed and its row accounting
-balanced, every gold table equal to DuckDB's (row counts, a checksum, money to the cent) and to the truth.
+balanced, every gold table equal to DuckDB's (row counts, a checksum, money to the cent) and to the truth; then
+the purge of one customer on the Parquet tables.
 
 The Spark side runs in its own environment (.venv-spark, `make install-spark`); this process only reads the
 Parquet files the cluster wrote, with DuckDB. The build takes minutes on 2 cores, so it is marked `full` (and
