@@ -17,7 +17,8 @@ Stages:
   Great Expectations gates): seconds per step (layer, gate), per model (dbt's run_results.json, top 10),
   seconds per million landing rows; then one more day lands (generator.run.append) and the landing
   sensor's run builds it incrementally, as in benchmarks/landing_latency.py: its seconds against the full
-  build's;
+  build's; build-pg-*: the same on a PostgreSQL server the stage starts (scripts/postgres.sh) and destroys,
+  its processes counted in the peak;
 - generator: benchmarks/generator_benchmark.py (the generator against naive Faker);
 - orchestration-*: benchmarks/orchestration_probe.py (Dagster, dbt alone, the compiled SQL run directly),
   then benchmarks/orchestration_report.py.
@@ -28,12 +29,14 @@ Data goes under --work-dir (default EMPORIUM_BENCH_DIR or <tmp>/emporium-bench),
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
 import platform
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,8 +57,10 @@ class Stage:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _world(name: str, scale: float, days: int, kind: str = "build") -> Stage:
-    return Stage(name, kind, {"scale": scale, "days": days, "seed": 42})
+def _world(name: str, scale: float, days: int, kind: str = "build", target: str = "duckdb") -> Stage:
+    # the target is named only when it is not the default, so DuckDB records stay comparable across commits
+    named = {"target": target} if target != "duckdb" else {}
+    return Stage(name, kind, {"scale": scale, "days": days, "seed": 42} | named)
 
 
 STAGES = {
@@ -67,6 +72,7 @@ STAGES = {
         _world("build-sf1-d365", 1, 365),
         _world("build-sf1-d730", 1, 730),
         _world("build-sf10-d365", 10, 365),
+        _world("build-pg-sf1-d365", 1, 365, target="postgres"),
         Stage("orchestration-sf0.1-d365", "script", {"command": [PROBE, "--scale", "0.1", "--days", "365"]}),
     )
 }
@@ -116,12 +122,14 @@ def run_stage(stage: Stage, work: Path, log: Path) -> dict[str, Any]:
         command = [sys.executable, *stage.params["command"]]
     else:
         command = [sys.executable, __file__, "--child", stage.name, str(out), "--work-dir", str(work)]
+    servers = log.with_suffix(".servers")  # a server the stage starts (Postgres) is not its descendant
+    servers.unlink(missing_ok=True)
     peak = 0
     began, cpu = time.perf_counter(), _children_cpu()
     with log.open("w") as handle:
         process = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
         while process.poll() is None:
-            peak = max(peak, tree_rss(process.pid))
+            peak = max(peak, tree_rss(process.pid) + sum(tree_rss(pid) for pid in _server_pids(servers)))
             time.sleep(SAMPLE_SECONDS)
     seconds, cpu = time.perf_counter() - began, _children_cpu() - cpu
     if process.returncode != 0:
@@ -129,6 +137,17 @@ def run_stage(stage: Stage, work: Path, log: Path) -> dict[str, Any]:
         raise RuntimeError(f"stage {stage.name} failed (exit {process.returncode}), log {log}:\n{tail}")
     result = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_bytes": peak, "result": result}
+
+
+def _server_pids(servers: Path) -> list[int]:
+    """The server processes a stage named in its `.servers` file (one postmaster.pid path per line)."""
+    pids = []
+    for line in servers.read_text().splitlines() if servers.exists() else []:
+        try:
+            pids.append(int(Path(line).read_text().split()[0]))
+        except (OSError, IndexError, ValueError):
+            continue  # not started yet, or stopped
+    return pids
 
 
 def _children_cpu() -> float:
@@ -180,15 +199,32 @@ def run(names: list[str], force: bool, work: Path, results: Path) -> dict[str, A
 # --- the stages' own work (in the child process) ------------------------------------------------------
 
 
-def _settings(data: Path, landing: Path, seeds: Path) -> Any:
+def _settings(data: Path, landing: Path, seeds: Path, server: dict[str, str]) -> Any:
     from emporium.config import load_settings
 
     derived = ("EMPORIUM_WAREHOUSE_PATH", "DAGSTER_HOME", "DBT_TARGET_PATH", "MLFLOW_TRACKING_URI")
     env = {k: v for k, v in os.environ.items() if k not in derived}
     env |= {"EMPORIUM_DATA_DIR": str(data), "EMPORIUM_LANDING_DIR": str(landing), "EMPORIUM_SEEDS_DIR": str(seeds),
-            "DBT_TARGET": "duckdb", "DBT_TARGET_PATH": str(data / "target")}  # fmt: skip
+            "DBT_TARGET": "duckdb", "DBT_TARGET_PATH": str(data / "target")} | server  # fmt: skip
     os.environ.update(env)  # dbt, Dagster and the gates read the same locations
     return load_settings(env)
+
+
+def _postgres(stage: Stage, work: Path) -> dict[str, str]:
+    """A PostgreSQL server of the stage's own (scripts/postgres.sh, as the tests start one), its settings."""
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    # under /tmp, not the work folder: as root the server runs as the `postgres` user, which must reach it
+    pg_dir = Path(tempfile.mkdtemp(prefix=f"emporium-{stage.name}-"))
+    pg = {"EMPORIUM_PG_HOST": "127.0.0.1", "EMPORIUM_PG_PORT": port, "EMPORIUM_PG_USER": "emporium",
+          "EMPORIUM_PG_PASSWORD": "", "EMPORIUM_PG_DATABASE": "emporium"}  # fmt: skip
+    script = str(ROOT / "scripts" / "postgres.sh")
+    env = {**os.environ, **pg, "EMPORIUM_PG_DIR": str(pg_dir)}
+    atexit.register(subprocess.run, [script, "destroy"], env=env, capture_output=True, check=False)
+    subprocess.run([script, "start"], env=env, check=True)
+    (work / f"{stage.name}.servers").write_text(str(pg_dir / "cluster" / "postmaster.pid") + "\n")
+    return pg | {"DBT_TARGET": "postgres"}
 
 
 def _generate(stage: Stage, world: Path) -> float:
@@ -214,7 +250,8 @@ def _fresh_world(stage: Stage, work: Path) -> tuple[Any, float]:
     world = work / stage.name
     shutil.rmtree(world, ignore_errors=True)
     generate_s = _generate(stage, world)
-    return _settings(world / "data", world / "landing", world / "seeds"), generate_s
+    server = _postgres(stage, work) if stage.params.get("target") == "postgres" else {}
+    return _settings(world / "data", world / "landing", world / "seeds", server), generate_s
 
 
 def world_stage(stage: Stage, work: Path) -> dict[str, Any]:
