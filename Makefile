@@ -77,7 +77,8 @@ $(SPARK_VENV)/.synced: pyproject.toml uv.lock $(UV)
 	$(SPARK_VENV)/bin/python -m compileall -q -j 0 $(SPARK_VENV)/lib > /dev/null
 	touch $@
 
-## spark-check: start a local Spark cluster, build the tiny world on it and on DuckDB, assert gold equal to each
+## spark-check: start a local Spark cluster, build the tiny world on it (the Dagster run with DBT_TARGET=spark: raw
+## load, dbt, GX gates) and on DuckDB, assert the gates passed, the accounting balanced and gold equal to each
 ## other and to the generator's truth, stop the cluster (tests/warehouse/test_spark.py; docs/scaling.md)
 spark-check: install install-spark
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest tests/warehouse/test_spark.py -m "full or not full" -q

@@ -5,15 +5,16 @@
         rows = fetch_all(connection, "select ... where x = %s", (1,))
 
 SQL differences live in dispatched dbt macros; this object covers connections, parameter style, the
-SQLAlchemy URL (Great Expectations), commits, statements run inside a connection's transaction (`query`)
-and bulk loads of CSV files (`load_csv`). Add an engine by subclassing `Engine` and registering it in
-`ENGINES` under its dbt target name; code elsewhere asks the engine object (`engine_for(settings)`, or
-`engine_of(connection)` where it only has a connection) and never compares engine names or drivers
-(tests/test_engine_boundary.py).
+SQLAlchemy URL or Spark session (Great Expectations), DDL type names, commits, statements run inside a
+connection's transaction (`query`) and bulk loads of CSV files (`load_csv`). Add an engine by subclassing
+`Engine` and registering it in `ENGINES` under its dbt target name; code elsewhere asks the engine object
+(`engine_for(settings)`, or `engine_of(connection)` where it only has a connection) and never compares engine
+names or drivers (tests/test_engine_boundary.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ class Engine:
     driver_modules: ClassVar[tuple[str, ...]]  # top-level module(s) of the driver's connection class
     text_type: ClassVar[str] = "text"  # the column type of free text in DDL the Python side writes
     table_options: ClassVar[str] = ""  # after a CREATE TABLE's column list (the storage format)
+    # standard SQL type names this engine spells differently in DDL (column_type)
+    type_spellings: ClassVar[dict[str, str]] = {}
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -36,6 +39,13 @@ class Engine:
     def owns(cls, connection: Any) -> bool:
         """Whether `connection` is a DB-API connection of this engine's driver."""
         return type(connection).__module__.split(".")[0] in cls.driver_modules
+
+    @classmethod
+    def column_type(cls, declaration: str) -> str:
+        """A column's type in DDL (`varchar not null`, `double precision`) as this engine spells it."""
+        for standard, spelling in cls.type_spellings.items():
+            declaration = re.sub(rf"\b{standard}\b", spelling, declaration)
+        return declaration
 
     @classmethod
     def query(cls, connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -117,6 +127,11 @@ class Engine:
 
     def sqlalchemy_kwargs(self, *, read_only: bool = True) -> dict[str, Any]:
         return {}
+
+    def spark_session(self) -> Any | None:
+        """The Spark session whose tables Great Expectations reads as DataFrames (its Spark datasource); None
+        where GX reads the warehouse through SQLAlchemy (`sqlalchemy_url`)."""
+        return None
 
     def copy_for_readers(self, schema: str, tables: Sequence[str], dest: Path) -> bool:
         """Copy `schema`.`tables` into a file `dest` that other processes may read while the warehouse is
@@ -252,6 +267,11 @@ class SparkEngine(Engine):
     text_type = "string"
     # not partitioned by day: 120 day partitions made every write and scan of the tiny world ~8x slower here
     table_options = " using parquet"
+    type_spellings: ClassVar[dict[str, str]] = {  # Spark's varchar needs a length
+        "varchar": "string",
+        "text": "string",
+        "double precision": "double",
+    }
 
     @classmethod
     def owns(cls, connection: Any) -> bool:
@@ -315,8 +335,13 @@ class SparkEngine(Engine):
 
     def sqlalchemy_url(self) -> str:
         raise NotImplementedError(
-            "Spark has no SQLAlchemy URL: Great Expectations reads it as a Spark datasource"
+            "Spark has no SQLAlchemy URL: Great Expectations reads it as a Spark datasource (spark_session)"
         )
+
+    def spark_session(self) -> Any:
+        from emporium.spark_session import SparkConnection
+
+        return SparkConnection.open(self.settings.spark_remote).session
 
     def describe(self) -> str:
         return f"Spark {self.settings.spark_remote}"

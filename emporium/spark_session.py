@@ -79,9 +79,15 @@ class SparkConnection:
         return SparkCursor(self.session)
 
     def append(self, table: str, arrow: Any) -> None:
-        """Append an Arrow table (columns in `table`'s order) to `table`."""
+        """Append an Arrow table (columns in `table`'s order) to `table`, each column cast to the table's type
+        (Spark refuses to store text in a typed column implicitly; the other engines' loads cast)."""
         if arrow.num_rows:
-            self.session.createDataFrame(arrow).write.insertInto(table)
+            frame = self.session.createDataFrame(arrow)
+            fields = self.session.table(table).schema.fields
+            casts = [
+                frame[name].cast(field.dataType) for name, field in zip(frame.columns, fields, strict=True)
+            ]
+            frame.select(*casts).write.insertInto(table)
 
     def rewrite(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
         """Replace `table` by the rows of `select` (which may read `table`): Parquet tables have no UPDATE or

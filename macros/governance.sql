@@ -144,22 +144,37 @@
     {%- set statements = [create_erasure_register(),
         "insert into governance.erasure_requests (customer_id, requested_at) select " ~ id ~ ", "
         ~ dbt.current_timestamp() ~ " where not exists (select 1 from governance.erasure_requests where " ~ key ~ ")"] -%}
+    {%- set scrubbed = [] -%}
     {%- for schema, table, where, assignments in scrubs -%}
         {%- set relation = adapter.get_relation(database=target.database, schema=schema, identifier=table) -%}
-        {%- if relation is not none and assignments is none -%}
-            {%- do statements.append("delete from " ~ relation ~ " where " ~ where) -%}
-        {%- elif relation is not none -%}
+        {%- if relation is not none -%}
             {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-            {%- set sets = [] -%}
-            {%- for column, value in assignments.items() if column in present -%}
-                {%- do sets.append(column ~ " = " ~ value) -%}
+            {%- set sets = none if assignments is none else {} -%}
+            {%- for column, value in (assignments or {}).items() if column in present -%}
+                {%- do sets.update({column: value}) -%}
             {%- endfor -%}
-            {%- do statements.append("update " ~ relation ~ " set " ~ sets | join(", ") ~ " where " ~ where) -%}
+            {%- do statements.extend(scrub_statements(relation, where, sets, present)) -%}
+            {%- do scrubbed.append(relation) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- for statement in statements -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
     {%- do adapter.commit() -%}
-    {{ log("purge_customer: customer " ~ id ~ " registered for erasure and scrubbed in " ~ (statements | length - 2) ~ " relations", info=true) }}
+    {{ log("purge_customer: customer " ~ id ~ " registered for erasure and scrubbed in " ~ (scrubbed | length) ~ " relations", info=true) }}
+{%- endmacro %}
+
+{#- The statements that scrub the rows of `relation` matching `where`: set `assignments` (column -> SQL value),
+    or delete the rows when it is none. `columns`: the relation's columns, in order. -#}
+{% macro scrub_statements(relation, where, assignments, columns) -%}
+    {{ return(adapter.dispatch('scrub_statements', 'emporium')(relation, where, assignments, columns)) }}
+{%- endmacro %}
+
+{% macro default__scrub_statements(relation, where, assignments, columns) -%}
+    {%- if assignments is none -%}
+        {{ return(["delete from " ~ relation ~ " where " ~ where]) }}
+    {%- endif -%}
+    {%- set sets = [] -%}
+    {%- for column, value in assignments.items() -%}{%- do sets.append(column ~ " = " ~ value) -%}{%- endfor -%}
+    {{ return(["update " ~ relation ~ " set " ~ sets | join(", ") ~ " where " ~ where]) }}
 {%- endmacro %}

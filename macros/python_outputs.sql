@@ -1,7 +1,8 @@
 {#-
   The rows of a table a Python asset writes (source python_outputs, schema ml), `columns` (a list of
-  [name, type]) cast to their types; no rows when the table is not written yet (a plain `dbt build`, or before
-  the asset's first run), so a mart over it builds, empty, with the same columns.
+  [name, type]) cast to their types (dbt.cast, so Spark spells them its way); no rows when the table is not
+  written yet (a plain `dbt build`, or before the asset's first run), so a mart over it builds, empty, with
+  the same columns.
 -#}
 {% macro python_output(table, columns) -%}
     {%- set relation = source('python_outputs', table) -%}
@@ -10,7 +11,7 @@
     ) is not none -%}
     select
     {%- for name, type in columns %}
-        cast({{ name if written else 'null' }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {{ dbt.cast(name if written else 'null', type) }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
     {%- if written %}
     from {{ relation }}

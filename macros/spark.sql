@@ -142,3 +142,28 @@
 {% macro spark__json_value_at(values, index) -%}
     element_at({{ values }}, {{ index }})
 {%- endmacro %}
+
+{#- The purge on plain Parquet tables (no UPDATE or DELETE): copy the relation, then overwrite it from the copy
+    with the rows scrubbed (or left out). INSERT OVERWRITE keeps the table's definition and partitioning. -#}
+{% macro spark__scrub_statements(relation, where, assignments, columns) -%}
+    {%- set copy = relation.incorporate(path={'identifier': relation.identifier ~ '__purge'}) -%}
+    {%- if assignments is none -%}
+        {%- set scrubbed = 'select * from ' ~ copy ~ ' where not coalesce(' ~ where ~ ', false)' -%}
+    {%- else -%}
+        {%- set expressions = [] -%}
+        {%- for column in columns -%}
+            {%- if column in assignments -%}
+                {%- do expressions.append('case when ' ~ where ~ ' then ' ~ assignments[column] ~ ' else ' ~ column ~ ' end as ' ~ column) -%}
+            {%- else -%}
+                {%- do expressions.append(column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set scrubbed = 'select ' ~ expressions | join(', ') ~ ' from ' ~ copy -%}
+    {%- endif -%}
+    {{ return([
+        'drop table if exists ' ~ copy,
+        'create table ' ~ copy ~ ' using parquet as select * from ' ~ relation,
+        'insert overwrite table ' ~ relation ~ ' ' ~ scrubbed,
+        'drop table ' ~ copy,
+    ]) }}
+{%- endmacro %}

@@ -212,14 +212,14 @@ def write_reports(settings: Settings, rows: Iterable[DriftRow], days: Sequence[d
     transaction; returns the rows written."""
     engine = engine_for(settings)
     rows = list(rows)
-    columns = ", ".join(f"{name} {kind}" for name, kind in REPORT_COLUMNS)
+    columns = ", ".join(f"{name} {engine.column_type(kind)}" for name, kind in REPORT_COLUMNS)
     with engine.connect(read_only=False) as connection:
         engine.begin(connection)
         engine.query(connection, "create schema if not exists ml")
-        engine.query(connection, f"create table if not exists {TABLE} ({columns})")
+        engine.query(connection, f"create table if not exists {TABLE} ({columns}){engine.table_options}")
         if days:
-            marks = ", ".join("%s" for _ in days)
-            engine.query(connection, f"delete from {TABLE} where report_date in ({marks})", list(days))
+            listed = ", ".join(f"date '{day.isoformat()}'" for day in days)
+            engine.delete_where(connection, TABLE, f"report_date in ({listed})")
         names = ", ".join(name for name, _ in REPORT_COLUMNS)
         row_marks = "(" + ", ".join("%s" for _ in REPORT_COLUMNS) + ")"
         for chunk in range(0, len(rows), 200):  # multi-row inserts: one statement per 200 rows

@@ -155,7 +155,8 @@ def write_predictions(settings: Settings, connection: Any, frames: dict[str, pd.
     for table, columns in TABLES.items():
         names = [c for c, _ in columns]
         engine.query(connection, f"drop table if exists {table}")
-        engine.query(connection, f"create table {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+        definition = ", ".join(f"{c} {engine.column_type(t)}" for c, t in columns)
+        engine.query(connection, f"create table {table} ({definition}){engine.table_options}")
         frame = frames[table][names]
         if frame.empty:
             continue

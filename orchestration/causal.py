@@ -42,18 +42,19 @@ COLUMNS = {
 
 def read_marts(settings: Settings) -> tuple[Any, Any]:
     """(experiment customers, campaign customers) from gold, numbers as floats."""
-    from emporium.engine import connect, fetch_frame
+    from emporium.engine import connect, engine_for, fetch_frame
 
+    double = engine_for(settings).column_type("double precision")
     with connect(settings) as connection:
         experiments = fetch_frame(
             connection,
-            "select experiment_id, customer_id, variant, cast(pre_period_revenue as double precision)"
+            f"select experiment_id, customer_id, variant, cast(pre_period_revenue as {double})"
             " as pre_period_revenue, pre_period_orders, pre_period_sessions, sessions, converting_sessions"
             " from gold.mart_experiment_customers order by experiment_id, customer_id",
         )
         campaigns = fetch_frame(
             connection,
-            "select campaign_id, customer_id, contacted, cast(spend_before_start as double precision)"
+            f"select campaign_id, customer_id, contacted, cast(spend_before_start as {double})"
             " as spend_before_start, tenure_days, pre_period_orders, pre_period_sessions, sessions,"
             " converting_sessions from gold.mart_campaign_customers order by campaign_id, customer_id",
         )
@@ -81,9 +82,8 @@ def write_table(settings: Settings, results: Sequence[Any], run_id: str) -> None
         engine.begin(connection)
         engine.query(connection, "create schema if not exists ml")
         engine.query(connection, f"drop table if exists {TABLE}")
-        engine.query(
-            connection, f"create table {TABLE} ({', '.join(f'{c} {t}' for c, t in COLUMNS.items())})"
-        )
+        definition = ", ".join(f"{c} {engine.column_type(t)}" for c, t in COLUMNS.items())
+        engine.query(connection, f"create table {TABLE} ({definition}){engine.table_options}")
         insert = f"insert into {TABLE} values ({', '.join(['%s'] * len(COLUMNS))})"
         for result in results:
             engine.query(connection, insert, _row(result, run_id, now))

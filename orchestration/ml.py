@@ -33,14 +33,15 @@ def oracle_auc(connection: Any, validation: Any) -> dict[str, float]:
     import pandas as pd
     from sklearn.metrics import roc_auc_score
 
-    from emporium.engine import fetch_frame, list_tables
+    from emporium.engine import engine_of, fetch_frame, list_tables
 
     if "churn_labels" not in list_tables(connection, "raw_truth"):
         return {}
+    double = engine_of(connection).column_type("double precision")
     truth = fetch_frame(
         connection,
         "select cast(customer_id as bigint) as customer_id, cast(as_of_date as date) as as_of_date,"
-        " cast(churn_probability as double precision) as oracle from raw_truth.churn_labels",
+        f" cast(churn_probability as {double}) as oracle from raw_truth.churn_labels",
     )
     truth["as_of_date"] = pd.to_datetime(truth["as_of_date"]).dt.date  # as features.churn_frame types it
     rows = validation.merge(truth, on=["customer_id", "as_of_date"], how="inner")

@@ -28,7 +28,7 @@ from orchestration.instance import WAREHOUSE_POOL
 from orchestration.partitions import is_full_refresh, single_run, window
 from orchestration.resources import EmporiumResource, dbt_environment
 
-MANIFEST_DIR = PROJECT_ROOT / "target" / "dagster-manifest"
+MANIFESTS_DIR = PROJECT_ROOT / "target" / "dagster-manifest"
 # What the manifest is parsed from: any change here makes the next definitions load re-parse.
 DBT_INPUTS = (
     "dbt_project.yml",
@@ -51,24 +51,28 @@ def _newest_input_mtime() -> float:
     return newest
 
 
-def prepare_manifest() -> Path:
-    """target/dagster-manifest/manifest.json, re-parsed with `dbt parse` when any dbt input is newer.
+def prepare_manifest(target: str) -> Path:
+    """target/dagster-manifest/<dbt target>/manifest.json, re-parsed with `dbt parse` when any dbt input is newer.
 
     The definitions need a current manifest whenever they load: under `dagster dev`, but also in `emporium run`,
     the tests and the benchmarks. dagster-dbt's `DbtProject.prepare_if_dev` parses only under `dagster dev` and
     otherwise expects a manifest packaged at deploy time (`dagster-dbt project prepare-and-package`), which a
     model edited since would silently outdate; its `prepare` parses on every load. So the project keeps this
-    one check: parse when an input is newer than the manifest (under a lock: two processes may load at once)."""
-    MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
-    manifest = MANIFEST_DIR / "manifest.json"
-    with (MANIFEST_DIR / ".lock").open("w") as lock:
+    one check: parse when an input is newer than the manifest (under a lock: two processes may load at once).
+    One manifest per dbt target: what a target builds may differ (Spark has no snapshots, dbt_project.yml), and
+    code locations of two targets must not overwrite each other's."""
+    manifest_dir = MANIFESTS_DIR / target
+    manifest_dir.mkdir(parents=True, exist_ok=True)
+    manifest = manifest_dir / "manifest.json"
+    with (manifest_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
             return manifest
         # parse needs a profile but no connection; an empty scratch path keeps it away from real data
         env = {
-            "DBT_TARGET_PATH": str(MANIFEST_DIR),
-            "EMPORIUM_WAREHOUSE_PATH": str(MANIFEST_DIR / "parse.duckdb"),
+            "DBT_TARGET": target,
+            "DBT_TARGET_PATH": str(manifest_dir),
+            "EMPORIUM_WAREHOUSE_PATH": str(manifest_dir / "parse.duckdb"),
         }
         settings = load_settings()
         result = subprocess.run(
@@ -126,7 +130,8 @@ def _seeds_read_by_tests(manifest: Mapping[str, Any]) -> dict[str, tuple[str, ..
 TRANSLATOR = EmporiumTranslator(
     DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
 )
-MANIFEST = prepare_manifest()
+# The code location's target (DBT_TARGET): a node a target does not build (Spark: no snapshots) is no asset.
+MANIFEST = prepare_manifest(load_settings().dbt_target)
 
 
 def _build(
@@ -190,7 +195,10 @@ def _layer_assets(name: str, select: str, exclude: str = "") -> dg.AssetsDefinit
 # gold, they record silver once its gate has passed).
 bronze = _layer_assets("bronze", "resource_type:seed path:models/bronze")
 silver = _layer_assets("silver", "path:models/silver")
-gold = _layer_assets("gold", "path:models/gold resource_type:snapshot", exclude=AFTER_PYTHON)
+# (snapshots only where the target builds them: not on Spark, whose plain Parquet tables cannot hold them)
+_NODES = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
+SNAPSHOTS = " resource_type:snapshot" if any(n["resource_type"] == "snapshot" for n in _NODES) else ""
+gold = _layer_assets("gold", f"path:models/gold{SNAPSHOTS}", exclude=AFTER_PYTHON)
 # models over tables the Python assets and checks write (ml.churn_predictions, quality.gate_results, ...):
 # after them, or gold -> Python -> gold would be a cycle (models/gold/_python_outputs__sources.yml)
 gold_after_python = _layer_assets("gold_after_python", "tag:python_inputs")

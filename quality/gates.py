@@ -29,6 +29,7 @@ from typing import Any
 
 from emporium.config import Settings
 from emporium.engine import engine_for
+from quality.gx_sources import source_for
 from quality.results import ExpectationOutcome, GateResult, write_results
 from quality.suites import ACCOUNTING, LAYERS, GateCheck, SuiteParams, gate_checks
 from quality.suites.dbt_docs import model_docs
@@ -100,62 +101,59 @@ class Gatekeeper:
         import great_expectations as gx
         from great_expectations.core.run_identifier import RunIdentifier
 
+        engine = engine_for(self.settings)
+        source = source_for(engine)
         by_relation: dict[str, list[Any]] = {}
         for check, sql in queries.items():
             expectation = gx.expectations.UnexpectedRowsExpectation(
-                unexpected_rows_query=sql,
+                unexpected_rows_query=source.query(sql),
                 description=check.description,
                 meta={"relation": check.relation, "check": check.name, "severity": check.severity},
             )
             by_relation.setdefault(check.relation, []).append(expectation)
-        engine = engine_for(self.settings)
         context = self._context
         name = f"warehouse_{layer}"
-        # Assets declared with the datasource: added one by one, GX re-serialises its config for each.
-        datasource = context.data_sources.add_sql(
-            name=name,
-            connection_string=engine.sqlalchemy_url(),
-            kwargs=engine.sqlalchemy_kwargs(),
-            assets=[
-                {
-                    "type": "query",
-                    "name": relation,
-                    "query": f"select * from {relation}",
-                    "batch_definitions": [{"name": "all"}],
-                }
-                for relation in by_relation
-            ],
-        )
         # Everything this gate adds to the context goes again afterwards: the next gate (of any layer, with
         # any checks) starts from a clean context.
+        runs = source.add(context, name, list(by_relation))
         created: list[tuple[Any, str]] = [(context.data_sources, name)]
+        results: dict[Any, Any] = {}
         try:
-            definitions = []
-            for relation, expectations in by_relation.items():
-                suite = context.suites.add(gx.ExpectationSuite(name=relation, expectations=expectations))
-                created.append((context.suites, relation))
-                batch = datasource.get_asset(relation).get_batch_definition("all")
-                definition = gx.ValidationDefinition(name=relation, data=batch, suite=suite)
-                definitions.append(context.validation_definitions.add(definition))
-                created.append((context.validation_definitions, relation))
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(
-                    name=name, validation_definitions=definitions, result_format={"result_format": "COMPLETE"}
+            for index, checkpoint_run in enumerate(runs):
+                definitions = []
+                for relation, batch in checkpoint_run.batches.items():
+                    suite = context.suites.add(
+                        gx.ExpectationSuite(name=relation, expectations=by_relation[relation])
+                    )
+                    created.append((context.suites, relation))
+                    definition = gx.ValidationDefinition(name=relation, data=batch, suite=suite)
+                    definitions.append(context.validation_definitions.add(definition))
+                    created.append((context.validation_definitions, relation))
+                checkpoint_name = name if len(runs) == 1 else f"{name}_{index}"
+                checkpoint = context.checkpoints.add(
+                    gx.Checkpoint(
+                        name=checkpoint_name,
+                        validation_definitions=definitions,
+                        result_format={"result_format": "COMPLETE"},
+                    )
                 )
-            )
-            created.append((context.checkpoints, name))
-            run = checkpoint.run(run_id=RunIdentifier(run_name=f"{run_id}-{layer}"))
+                created.append((context.checkpoints, checkpoint_name))
+                run = checkpoint.run(
+                    batch_parameters=checkpoint_run.parameters,
+                    run_id=RunIdentifier(run_name=f"{run_id}-{layer}"),
+                )
+                results |= run.run_results
         finally:
-            _dispose(datasource)
+            source.release()
             for factory, object_name in reversed(created):
                 factory.delete(object_name)
         checks = {(c.relation, c.name): c for c in queries}
         outcomes = {}
-        for validation in run.run_results.values():
+        for validation in results.values():
             for er in validation.results:
                 key = (er.expectation_config.meta["relation"], er.expectation_config.meta["check"])
                 outcomes[key] = _gx_outcome(checks[key], er)
-        self._update_data_docs(layer, list(run.run_results))
+        self._update_data_docs(layer, list(results))
         return outcomes
 
     def _update_data_docs(self, layer: str, identifiers: list[Any]) -> None:
@@ -205,22 +203,6 @@ def _context(settings: Settings) -> Any:
         },
     )
     return gx.get_context(mode="ephemeral", project_config=config)
-
-
-def _dispose(datasource: Any) -> None:
-    """Close every connection GX opened on the warehouse, so no process keeps the DuckDB file open.
-
-    The datasource has two engines: its own (it tests the connection) and its execution engine's, whose
-    persisted connection (gx_duckdb) GX never closes itself. write_results opens the warehouse for writing
-    right after this, which fails in-process while any of them is still open.
-    """
-    execution_engine = datasource.get_execution_engine()
-    connection = getattr(execution_engine, "_connection", None)
-    if connection is not None:
-        connection.close()
-        execution_engine._connection = None
-    execution_engine.engine.dispose()
-    datasource.get_engine().dispose()
 
 
 def _accounting_outcomes(

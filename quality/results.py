@@ -13,27 +13,20 @@ from emporium.engine import engine_for
 
 RESULTS_TABLE = "quality.gate_results"
 # `suite` holds the validated relation (schema.table); check_name came later, so older tables get it added.
-COLUMNS = (
-    "run_id",
-    "layer",
-    "suite",
-    "expectation",
-    "column_name",
-    "severity",
-    "success",
-    "observed_value",
-    "rows_failed",
-    "validated_at",
-    "check_name",
-)
-_DDL = (
-    "create schema if not exists quality",
-    f"create table if not exists {RESULTS_TABLE} ("
-    "run_id varchar not null, layer varchar not null, suite varchar not null, expectation varchar not null, "
-    "column_name varchar, severity varchar not null, success boolean not null, observed_value varchar, "
-    "rows_failed bigint, validated_at timestamp not null, check_name varchar)",
-    f"alter table {RESULTS_TABLE} add column if not exists check_name varchar",
-)
+# column -> type, as standard SQL (Engine.column_type spells it the engine's way)
+COLUMNS = {
+    "run_id": "varchar not null",
+    "layer": "varchar not null",
+    "suite": "varchar not null",
+    "expectation": "varchar not null",
+    "column_name": "varchar",
+    "severity": "varchar not null",
+    "success": "boolean not null",
+    "observed_value": "varchar",
+    "rows_failed": "bigint",
+    "validated_at": "timestamp not null",
+    "check_name": "varchar",
+}
 
 
 @dataclass(frozen=True)
@@ -124,12 +117,16 @@ def write_results(settings: Settings, result: GateResult) -> int:
     # One statement for all rows: DuckDB's executemany costs about 10 ms a row.
     insert = f"insert into {RESULTS_TABLE} ({', '.join(COLUMNS)}) values {', '.join([row] * len(rows))}"
     with engine.connect(read_only=False) as connection:
-        cursor = connection.cursor()
-        try:
-            for statement in _DDL:
-                cursor.execute(statement)
-            if rows:
-                cursor.execute(insert, [value for values in rows for value in values])
-        finally:
-            cursor.close()
+        engine.query(connection, "create schema if not exists quality")
+        columns = ", ".join(f"{name} {engine.column_type(kind)}" for name, kind in COLUMNS.items())
+        engine.query(
+            connection, f"create table if not exists {RESULTS_TABLE} ({columns}){engine.table_options}"
+        )
+        if "check_name" not in engine.columns(connection, *RESULTS_TABLE.split(".")):
+            engine.query(
+                connection,
+                f"alter table {RESULTS_TABLE} add column check_name {engine.column_type('varchar')}",
+            )
+        if rows:
+            engine.query(connection, insert, [value for values in rows for value in values])
     return len(rows)

@@ -20,10 +20,10 @@ final as (
         role,
         cast(count(*) as bigint) as predictions,
         cast(count(distinct customer_id) as bigint) as customers,
-        cast(avg(score) as double precision) as mean_score,
-        cast(percentile_cont(0.5) within group (order by latency_ms) as double precision) as latency_ms_p50,
-        cast(percentile_cont(0.95) within group (order by latency_ms) as double precision) as latency_ms_p95,
-        cast(percentile_cont(0.99) within group (order by latency_ms) as double precision) as latency_ms_p99,
+        cast(avg(score) as {{ double_type() }}) as mean_score,
+        cast(percentile_cont(0.5) within group (order by latency_ms) as {{ double_type() }}) as latency_ms_p50,
+        cast(percentile_cont(0.95) within group (order by latency_ms) as {{ double_type() }}) as latency_ms_p95,
+        cast(percentile_cont(0.99) within group (order by latency_ms) as {{ double_type() }}) as latency_ms_p99,
         min(logged_at) as first_at,
         max(logged_at) as last_at
     from prediction_log

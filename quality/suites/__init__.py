@@ -62,6 +62,9 @@ EVENT_TIMESTAMPS = (
 )
 EVENT_DATES = ("order_date", "session_date", "revenue_date", "date_day")
 
+# the catalog's view of columns the schema checks read (quality/gx_sources.py serves it where an engine lacks it)
+COLUMNS_CATALOG = "information_schema.columns"
+
 _CHECK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a valid Dagster name
 
 
@@ -193,7 +196,7 @@ def columns_match_docs(layer: str, model: ModelDoc) -> GateCheck:
         sql=(
             f"with expected(column_name, type_family) as (values {expected}), "
             f"actual as (select column_name, {_type_family_sql('data_type')} as type_family "
-            "from information_schema.columns "
+            f"from {COLUMNS_CATALOG} "
             f"where table_schema = '{layer}' and table_name = '{model.name}') "
             "select coalesce(e.column_name, a.column_name) as column_name, "
             "e.type_family as documented_type, a.type_family as actual_type "

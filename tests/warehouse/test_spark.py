@@ -1,6 +1,8 @@
 """The same project on Apache Spark (docs/scaling.md): a standalone cluster started by scripts/spark-cluster.sh,
-the tiny world built there with the `spark` target, every gold table equal to DuckDB's (row counts, a checksum,
-money to the cent) and to the generator's truth.
+the tiny world built there by the Dagster code location with DBT_TARGET=spark (raw load, dbt layers with their
+tests as checks, the Great Expectations gates on GX's Spark datasource), its gates passed and its row accounting
+balanced, every gold table equal to DuckDB's (row counts, a checksum, money to the cent) and to the truth; then
+the purge of one customer on the Parquet tables.
 
 The Spark side runs in its own environment (.venv-spark, `make install-spark`); this process only reads the
 Parquet files the cluster wrote, with DuckDB. The build takes minutes on 2 cores, so it is marked `full` (and
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -24,9 +27,13 @@ import duckdb
 import pytest
 
 from emporium.config import PROJECT_ROOT, Settings, settings_env
-from emporium.engine import connect, engine_for, list_tables
+from emporium.contract import ENTITIES
+from emporium.engine import DuckDBEngine, SparkEngine, connect, engine_for, list_tables
 from emporium.spark_session import SparkUnavailable
-from tests.support import RUN_RECORD_TABLES, free_port, graph_only_tables, settings_for
+from quality.gx_sources import COLUMNS_VIEW, SparkSource
+from quality.suites import COLUMNS_CATALOG, LAYERS, gate_checks
+from quality.suites.silver import ROW_ACCOUNTING
+from tests.support import RUN_RECORD_TABLES, free_port, settings_for
 from tests.warehouse.truth import read_csv_rows
 
 SPARK_PYTHON = PROJECT_ROOT / ".venv-spark" / "bin" / "python"
@@ -67,6 +74,19 @@ def test_connecting_to_no_cluster_names_the_address(tmp_path: Path) -> None:
         engine_for(wrong).connect().__enter__()
 
 
+def test_spark_spells_standard_column_types_its_own_way() -> None:
+    assert SparkEngine.column_type("varchar not null") == "string not null"
+    assert SparkEngine.column_type("double precision") == "double"
+    assert DuckDBEngine.column_type("varchar not null") == "varchar not null"
+
+
+def test_the_spark_gate_source_reads_its_own_columns_view() -> None:
+    """Spark has no information_schema: the schema checks read the view SparkSource publishes."""
+    (check, *_) = [c for c in gate_checks("silver") if c.name == "columns_match_docs"]
+    sql = SparkSource(session=None).query(check.sql or "")
+    assert COLUMNS_CATALOG in (check.sql or "") and COLUMNS_CATALOG not in sql and COLUMNS_VIEW in sql
+
+
 @pytest.fixture(scope="module")
 def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A standalone cluster (master, one worker, the Connect server) of its own; its EMPORIUM_SPARK_* values."""
@@ -86,22 +106,36 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         assert stopped.returncode == 0, stopped.stderr
 
 
+# run in .venv-spark: the Dagster build (tests.support.build, what `emporium run` does), then the accounting
+_DAGSTER_BUILD = """
+import json, sys
+from emporium.config import load_settings
+from quality.accounting import account
+from tests.support import build
+settings = load_settings()
+outcome = build(settings)
+print(outcome.render(), file=sys.stderr)
+accounting = [(a.entity, a.balanced, a.describe()) for a in account(settings)]
+print(json.dumps({"success": outcome.success, "failed_checks": outcome.failed_checks,
+                  "failed_steps": outcome.failed_steps, "accounting": accounting}))
+"""
+
+
 @pytest.fixture(scope="module")
-def spark_gold(
+def spark_run(
     tiny_landing: Settings, spark_cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The tiny world built on the cluster (raw load, then one `dbt build` with the truth tests, in
-    .venv-spark); the folder of gold's Parquet tables."""
+) -> dict[str, Any]:
+    """The tiny world built on the cluster by one Dagster run of the asset graph with DBT_TARGET=spark (raw
+    load, dbt layers with their tests as checks, the Great Expectations gates, the Python assets), in
+    .venv-spark; its outcome, the accounting afterwards, and the folder of the cluster's tables."""
     settings = settings_for(
         tmp_path_factory.mktemp("tiny-spark"),
         DBT_TARGET="spark",
         EMPORIUM_LANDING_DIR=str(tiny_landing.landing_dir),
         EMPORIUM_SPARK_REMOTE=spark_cluster["EMPORIUM_SPARK_REMOTE"],
     )
-    build = "from emporium.config import load_settings; from tests.support import build_with_dbt; "
-    build += "build_with_dbt(load_settings())"
     result = subprocess.run(
-        [str(SPARK_PYTHON), "-W", "ignore", "-c", build],
+        [str(SPARK_PYTHON), "-W", "ignore", "-c", _DAGSTER_BUILD],
         cwd=PROJECT_ROOT,
         env={**os.environ, **settings_env(settings)},
         capture_output=True,
@@ -110,8 +144,10 @@ def spark_gold(
         check=False,
     )
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
-    assert result.returncode == 0, f"the Spark build failed:\n{tail}"
-    return Path(spark_cluster["EMPORIUM_SPARK_DIR"]) / "warehouse" / "gold.db"
+    assert result.returncode == 0, f"the Dagster build on Spark failed:\n{tail}"
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    warehouse = Path(spark_cluster["EMPORIUM_SPARK_DIR"]) / "warehouse"
+    return {**outcome, "render": tail, "warehouse": warehouse, "env": settings_env(settings)}
 
 
 def _normal(value: Any) -> Any:
@@ -133,13 +169,45 @@ def _checksum(rows: Counter[tuple[Any, ...]]) -> str:
 @pytest.mark.spark
 @pytest.mark.full
 @pytest.mark.slow
-def test_gold_on_spark_equals_duckdb_and_the_truth(tiny_warehouse: Settings, spark_gold: Path) -> None:
+def test_the_tiny_world_on_spark_through_dagster(tiny_warehouse: Settings, spark_run: dict[str, Any]) -> None:
+    """One test, so a parallel run (make test-full) builds on Spark once: gates and accounting, gold equal to
+    DuckDB's and the truth, then the purge on Parquet tables (last: it changes the world)."""
+    assert_gates_passed_and_accounting_balanced(spark_run)
+    assert_gold_equal(tiny_warehouse, spark_run["warehouse"] / "gold.db")
+    assert_purge_erases_and_keeps_aggregates(spark_run)
+
+
+def assert_gates_passed_and_accounting_balanced(spark_run: dict[str, Any]) -> None:
+    assert spark_run["success"] and not spark_run["failed_steps"], spark_run["render"]
+    assert spark_run["failed_checks"] == [], spark_run["render"]
+    unbalanced = [described for _, balanced, described in spark_run["accounting"] if not balanced]
+    assert len(spark_run["accounting"]) == len(ENTITIES) and not unbalanced, unbalanced
+    # every declared gate check recorded once, by the gates run on the cluster (quality.gate_results)
+    with duckdb.connect() as duck:
+        rows = duck.execute(
+            f"select layer, suite, check_name, severity, success from {_table(spark_run, 'quality.gate_results')}"
+        ).fetchall()
+    for layer in LAYERS:
+        recorded = sorted((suite, name) for lay, suite, name, _, _ in rows if lay == layer)
+        assert recorded == sorted((c.relation, c.name) for c in gate_checks(layer)), layer
+    assert [r for r in rows if r[3] == "error" and not r[4]] == []
+    accounting = [success for _, _, name, _, success in rows if name == ROW_ACCOUNTING]
+    assert len(accounting) == len(ENTITIES) and all(accounting)
+
+
+def _table(spark_run: dict[str, Any], relation: str) -> str:
+    """A DuckDB table expression over the Parquet files of the cluster's `schema.table` (partitioned or not)."""
+    schema, table = relation.split(".")
+    return (
+        f"read_parquet('{spark_run['warehouse']}/{schema}.db/{table}/**/*.parquet', hive_partitioning = true)"
+    )
+
+
+def assert_gold_equal(tiny_warehouse: Settings, spark_gold: Path) -> None:
     with connect(tiny_warehouse) as warehouse:
         duck_tables = list_tables(warehouse, "gold")
     spark_tables = sorted(path.name for path in spark_gold.iterdir() if path.is_dir())
-    # the quick build leaves out the models over the Python assets' tables (batch scoring, drift, ...)
-    assert set(duck_tables) - set(spark_tables) <= {t.split(".")[1] for t in graph_only_tables()}
-    assert set(spark_tables) <= set(duck_tables), "Spark built a gold table DuckDB does not have"
+    assert spark_tables == sorted(duck_tables), "both Dagster builds write the same gold tables"
     compared = [t for t in spark_tables if f"gold.{t}" not in RUN_RECORD_TABLES]
     assert len(compared) >= 15, compared
     summary = {}
@@ -189,3 +257,64 @@ def test_gold_on_spark_equals_duckdb_and_the_truth(tiny_warehouse: Settings, spa
         for day, *values in revenue
     }
     assert spark_revenue == truth, "Spark's daily revenue is not the truth's to the cent"
+
+
+_PURGE = (
+    "import sys; from emporium.config import load_settings; from emporium.governance import purge_customer; "
+)
+_PURGE += "purge_customer(load_settings(), int(sys.argv[1]))"
+
+
+def assert_purge_erases_and_keeps_aggregates(spark_run: dict[str, Any]) -> None:
+    """`emporium purge` on Spark (spark__scrub_statements rewrites each relation): the customer's PII is gone
+    from silver and gold, their feature rows from ml, and revenue and order counts stay exactly the same."""
+    orders, customers, features = (
+        _table(spark_run, r) for r in ("gold.fct_orders", "silver.customers", "ml.fm_customer_churn_features")
+    )
+    revenue = f"select count(*), sum(net_revenue) from {_table(spark_run, 'gold.mart_daily_revenue')}"
+
+    def state(customer_id: int) -> tuple[Any, ...]:
+        with duckdb.connect() as duck:
+            return (
+                duck.execute(revenue).fetchall(),
+                duck.execute(
+                    f"select count(*) from {orders} where customer_id = ?", [customer_id]
+                ).fetchall(),
+                duck.execute(
+                    f"select count(*) from {customers} where customer_id = ? and email is not null",
+                    [customer_id],
+                ).fetchall(),
+                duck.execute(
+                    f"select count(*) from {features} where customer_id = ?", [customer_id]
+                ).fetchall(),
+                duck.execute(
+                    f"select bool_and(is_erased) from {_table(spark_run, 'gold.dim_customers')}"
+                    " where customer_id = ?",
+                    [customer_id],
+                ).fetchall(),
+            )
+
+    with duckdb.connect() as duck:
+        ((customer_id,),) = duck.execute(
+            f"select o.customer_id from {orders} o join {features} f using (customer_id)"
+            f" join {customers} c using (customer_id) where c.email is not null"
+            " group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchall()
+    before = state(customer_id)
+    assert before[2][0][0] == 1 and before[3][0][0] > 0 and before[4] == [(False,)], before
+    result = subprocess.run(
+        [str(SPARK_PYTHON), "-W", "ignore", "-c", _PURGE, str(customer_id)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **spark_run["env"]},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    after = state(customer_id)
+    assert after[:2] == before[:2], "revenue and the customer's orders are unchanged"
+    assert after[2:] == ([(0,)], [(0,)], [(True,)]), after
+    with duckdb.connect() as duck:
+        erased = duck.execute(f"select customer_id from {_table(spark_run, 'governance.erasure_requests')}")
+        assert erased.fetchall() == [(customer_id,)]
