@@ -212,5 +212,12 @@ def serve(site_dir: Path, port: int) -> None:
     if not (site_dir / "index.html").exists():
         raise SiteBuildError(f"{site_dir} has no built site: run `emporium dashboards build` first")
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
-    with socketserver.ThreadingTCPServer(("127.0.0.1", port), handler) as server:
+    with _SiteServer(("127.0.0.1", port), handler) as server:
         server.serve_forever()
+
+
+class _SiteServer(socketserver.ThreadingTCPServer):
+    # a stop (Ctrl-C, SIGTERM) must not wait for a browser's open connections: on a loaded machine the
+    # joins of the handler threads held a stopped server for more than 20 s
+    daemon_threads = True
+    block_on_close = False

@@ -225,4 +225,8 @@ def serve_site(data_dir: Path) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+            server.kill()
+            server.wait(timeout=20)
