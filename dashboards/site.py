@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socketserver
 import subprocess
 import time
@@ -212,6 +213,9 @@ def serve(site_dir: Path, port: int) -> None:
     if not (site_dir / "index.html").exists():
         raise SiteBuildError(f"{site_dir} has no built site: run `emporium dashboards build` first")
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
+    # SIGTERM stops it even when started by a process that ignores SIGTERM (the ignore is inherited: under
+    # pytest-xdist the browser test's servers outlived their terminate())
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with _SiteServer(("127.0.0.1", port), handler) as server:
         server.serve_forever()
 
