@@ -216,12 +216,5 @@ def serve(site_dir: Path, port: int) -> None:
     # SIGTERM stops it even when started by a process that ignores SIGTERM (the ignore is inherited: under
     # pytest-xdist the browser test's servers outlived their terminate())
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    with _SiteServer(("127.0.0.1", port), handler) as server:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", port), handler) as server:
         server.serve_forever()
-
-
-class _SiteServer(socketserver.ThreadingTCPServer):
-    # a stop (Ctrl-C, SIGTERM) must not wait for a browser's open connections: on a loaded machine the
-    # joins of the handler threads held a stopped server for more than 20 s
-    daemon_threads = True
-    block_on_close = False

@@ -227,6 +227,6 @@ def serve_site(data_dir: Path) -> Iterator[str]:
         server.terminate()
         try:
             server.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+        except subprocess.TimeoutExpired:  # whatever kept it from stopping, do not leave it running
             server.kill()
             server.wait(timeout=20)
