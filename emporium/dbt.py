@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,16 @@ from emporium.config import Settings, dbt_env
 # Models over tables that Python assets write (tag python_inputs) and everything downstream of them, their
 # tests included (dbt tests do not inherit a model's tags): built after those assets, never with the layers.
 AFTER_PYTHON = "tag:python_inputs+"
+
+# An orchestrated run's landing-day range, read by macros/incremental.sql at execution time. Environment
+# variables rather than `--vars`: dbt re-parses the whole project whenever its vars change, which every new
+# window would do (about 5 s at each run's first dbt process).
+LANDING_WINDOW_ENV = ("EMPORIUM_LANDING_START", "EMPORIUM_LANDING_END")
+
+
+def landing_window_env(days: tuple[dt.date, dt.date] | None) -> dict[str, str]:
+    """The window's variables for a dbt process; empty (so unset) for a build without a window."""
+    return {} if days is None else dict(zip(LANDING_WINDOW_ENV, (d.isoformat() for d in days), strict=True))
 
 
 class DbtError(RuntimeError):

@@ -1,6 +1,7 @@
 {#-
   The incremental window. Orchestrated runs (Dagster, one partition = one landing day) pass the partition
-  range as vars `landing_start` / `landing_end` (YYYY-MM-DD): bronze re-reads exactly those landing days,
+  range (YYYY-MM-DD) as the environment variables EMPORIUM_LANDING_START / EMPORIUM_LANDING_END, or as the vars
+  `landing_start` / `landing_end` (plain dbt, unit tests; a var wins): bronze re-reads exactly those landing days,
   silver and gold recompute every key with a row landed on or after `landing_start` (a superset, so a
   re-sent old partition is rebuilt however old it is). Without the vars (plain `dbt build`) the window
   starts `lookback_days` before the newest landing day already loaded, to pick up late-arriving rows.
@@ -10,8 +11,9 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if var('landing_start', none) is not none -%}
-        {{ return(date_literal(var('landing_start'))) }}
+    {%- set start = landing_window_bound('landing_start') -%}
+    {%- if start is not none -%}
+        {{ return(date_literal(start)) }}
     {%- endif -%}
     {%- set query -%}
         select cast(max({{ date_column }}) as date) as max_landed from {{ this }}
@@ -26,10 +28,23 @@
 
 {#- Upper bound of the window: the orchestrated partition range's last day, else none (no upper bound). -#}
 {% macro landing_end() -%}
-    {%- if execute and is_incremental() and var('landing_end', none) is not none -%}
-        {{ return(date_literal(var('landing_end'))) }}
+    {%- if execute and is_incremental() and landing_window_bound('landing_end') is not none -%}
+        {{ return(date_literal(landing_window_bound('landing_end'))) }}
     {%- endif -%}
     {{ return(none) }}
+{%- endmacro %}
+
+{#-
+  One bound of the orchestrated window: the var if set, else EMPORIUM_<NAME>, else none. Only ever called at
+  execution (the callers return before it while parsing), so a new window each run leaves dbt's partial
+  parse valid: a changed var makes dbt re-parse the whole project (5 s at every run's first dbt op).
+-#}
+{% macro landing_window_bound(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none -%}
+        {%- set value = env_var('EMPORIUM_' ~ name | upper, '') or none -%}
+    {%- endif -%}
+    {{ return(value) }}
 {%- endmacro %}
 
 {% macro date_literal(iso_day) -%}

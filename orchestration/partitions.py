@@ -3,8 +3,8 @@
 Partitions are dynamic: a day exists once files for it have landed (the generator, the landing sensor and
 `emporium run` register new days), so the scheme fits any generated horizon or a real feed. The raw load
 (`raw/shop`) is partitioned; a run covers a range of days in one run (single-run backfill policy) and
-every dbt model of that run gets the same range as the vars `landing_start` / `landing_end`
-(macros/incremental.sql), so Dagster and dbt agree on what a partition is. The dbt assets themselves are not
+every dbt model of that run gets the same range (EMPORIUM_LANDING_START / _END, emporium/dbt.py, read by
+macros/incremental.sql), so Dagster and dbt agree on what a partition is. The dbt assets themselves are not
 partitioned in Dagster: Dagster writes one event per asset and partition into its store, and a full build of
 a year's days as partitions of every model took minutes of event writing alone (see README, Orchestration).
 """

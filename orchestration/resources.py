@@ -3,6 +3,7 @@ and dbt, pointed at the same warehouse whichever engine DBT_TARGET names."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from emporium.config import PROJECT_ROOT, Settings, dbt_env, load_settings
-from emporium.dbt import dbt_executable
+from emporium.dbt import LANDING_WINDOW_ENV, dbt_executable, landing_window_env
 
 
 class EmporiumResource(dg.ConfigurableResource):
@@ -34,8 +35,9 @@ def dbt_resource() -> DbtCliResource:
 
 
 @contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """Run the block with the environment a dbt process needs for `settings`.
+def dbt_environment(settings: Settings, days: tuple[dt.date, dt.date] | None = None) -> Iterator[None]:
+    """Run the block with the environment a dbt process needs for `settings` and the landing-day range `days`
+    (none: no window, a build over everything).
 
     dagster-dbt builds the dbt subprocess's environment from os.environ when it starts it (and reads the
     profile in this process), so the settings have to be there at that moment; restored afterwards."""
@@ -43,6 +45,9 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
 
     saved = dict(os.environ)
     os.environ.update(dbt_env(settings))
+    for name in LANDING_WINDOW_ENV:
+        os.environ.pop(name, None)
+    os.environ.update(landing_window_env(days))
     try:
         yield
     finally:

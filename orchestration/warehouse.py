@@ -142,12 +142,6 @@ def _build(
     """`dbt build` of this op's (selected) nodes with the run's landing-day range, if it has one."""
     settings = emporium.settings()
     args = ["build"]
-    days = window(context)
-    if days is not None:
-        args += [
-            "--vars",
-            json.dumps({"landing_start": days[0].isoformat(), "landing_end": days[1].isoformat()}),
-        ]
     if is_full_refresh(context):
         args.append("--full-refresh")
     # Each test runs with the node it is attached to (its Dagster check: dagster-dbt attaches a generic test to
@@ -160,13 +154,16 @@ def _build(
         args += ["--select", " ".join(tests)]  # one value: dagster-dbt folds it into its own selection
     if not settings.truth_dir.exists():
         args += ["--exclude", "tag:truth"]  # real data has no planted truth to reconcile with
-    # Each op keeps its own target path (its artifacts stay readable), but all read one partial-parse file:
-    # the ops of a run go one after another with the same vars, so all but the first skip a full parse.
+    # Each op keeps its own target path (its artifacts stay readable), but all read one partial-parse file, so
+    # no op re-parses what an earlier one (of this run or the last) parsed.
     shared_parse = settings.dbt_target_path / "partial_parse.msgpack"
     if shared_parse.exists():
         args += ["--partial-parse-file-path", str(shared_parse)]
     target_path = settings.dbt_target_path / context.op_execution_context.op.name
-    with dbt_environment(settings):
+    # dbt writes the file only when it parsed: a stale copy from an earlier run must not overwrite the shared one
+    (target_path / "partial_parse.msgpack").unlink(missing_ok=True)
+    # the run's landing-day range reaches the incremental models as environment variables (emporium/dbt.py)
+    with dbt_environment(settings, window(context)):
         invocation = dbt.cli(args, context=context, target_path=target_path)
     yield from invocation.stream()
     if (target_path / "partial_parse.msgpack").exists():
