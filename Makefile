@@ -34,14 +34,16 @@ bench: install
 # The suite's scratch folders live in RAM where the machine has it: Dagster commits each of the ~2,000 events of
 # a warehouse run to SQLite with an fsync (about 24 ms each on this machine's disk under load, 1 ms in /dev/shm).
 # Two pytest workers (pytest-xdist): a warehouse build keeps about one core busy (one dbt or Dagster step at a
-# time), so two workers use both; each worker builds the session's tiny world once. (`--dist loadgroup` grouped
-# nothing here, pytest 9.2 with xdist 3.8: its groups never reached the scheduler.)
-TEST_WORKERS ?= -n 2 --dist load
+# time), so two workers use both; each worker builds the session's tiny world once. A test file runs on one
+# worker (`--dist loadfile`), so a module's fixtures (the dashboards site, the Spark cluster) are built once,
+# not once per worker as `--dist load` did. (`--dist loadgroup` grouped nothing here, pytest 9.2 with xdist
+# 3.8: its groups never reached the scheduler.)
+TEST_WORKERS ?= -n 2 --dist loadfile
 TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
-## test: install, lint (ruff + sqlfluff), then the pytest suite; the Spark cluster test is a `full` variant
-## (one end-to-end test per capability)
-test: install lint
+## test: install (the Spark environment too), lint (ruff + sqlfluff), then the pytest suite: one end-to-end test
+## per capability; on Spark a slice (raw load and the models behind daily revenue), the whole world is `full`
+test: install install-spark lint
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest $(TEST_WORKERS)
 
 ## test-full: the suite plus its heavy variants (pytest marker `full`: larger worlds, every engine everywhere)

@@ -18,7 +18,9 @@ Stages:
   seconds per million landing rows; then one more day lands (generator.run.append) and the landing
   sensor's run builds it incrementally, as in benchmarks/landing_latency.py: its seconds against the full
   build's; build-pg-*: the same on a PostgreSQL server the stage starts (scripts/postgres.sh) and destroys,
-  its processes counted in the peak;
+  its processes counted in the peak; build-spark-*: the full build on a Spark cluster the stage starts
+  (scripts/spark-cluster.sh; the child runs in .venv-spark, `make install-spark`), the master's, worker's
+  (with its executors) and Connect server's memory counted in the peak;
 - generator: benchmarks/generator_benchmark.py (the generator against naive Faker);
 - orchestration-*: benchmarks/orchestration_probe.py (Dagster, dbt alone, the compiled SQL run directly),
   then benchmarks/orchestration_report.py.
@@ -47,6 +49,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.5
+SPARK_PYTHON = ROOT / ".venv-spark" / "bin" / "python"  # `make install-spark`: pyspark and dbt-spark
+# The benchmark's cluster: one worker with both cores; more memory than the script's defaults (sized for the
+# tiny world), within what the whole tree may use.
+SPARK_MEMORY = {"EMPORIUM_SPARK_WORKER_MEMORY": "5g", "EMPORIUM_SPARK_EXECUTOR_MEMORY": "4g",
+                "EMPORIUM_SPARK_DRIVER_MEMORY": "2g"}  # fmt: skip
 PROBE = "benchmarks/orchestration_probe.py"
 
 
@@ -73,6 +80,7 @@ STAGES = {
         _world("build-sf1-d730", 1, 730),
         _world("build-sf10-d365", 10, 365),
         _world("build-pg-sf1-d365", 1, 365, target="postgres"),
+        _world("build-spark-sf1-d365", 1, 365, target="spark"),
         Stage("orchestration-sf0.1-d365", "script", {"command": [PROBE, "--scale", "0.1", "--days", "365"]}),
     )
 }
@@ -123,8 +131,8 @@ def run_stage(stage: Stage, work: Path, log: Path) -> dict[str, Any]:
     if stage.kind == "script":
         command = [sys.executable, *stage.params["command"]]
     else:
-        command = [sys.executable, __file__, "--child", stage.name, str(out), "--work-dir", str(work)]
-    servers = log.with_suffix(".servers")  # a server the stage starts (Postgres) is not its descendant
+        command = [_python(stage), __file__, "--child", stage.name, str(out), "--work-dir", str(work)]
+    servers = log.with_suffix(".servers")  # a server the stage starts (Postgres, Spark) is not its descendant
     servers.unlink(missing_ok=True)
     peak = 0
     began, cpu = time.perf_counter(), _children_cpu()
@@ -141,8 +149,20 @@ def run_stage(stage: Stage, work: Path, log: Path) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_bytes": peak, "result": result}
 
 
+def _python(stage: Stage) -> str:
+    """The interpreter of a stage's child: Spark's own environment for a Spark stage."""
+    if stage.params.get("target") != "spark":
+        return sys.executable
+    if not SPARK_PYTHON.exists():
+        raise SystemExit(
+            f"stage {stage.name} needs the Spark environment {SPARK_PYTHON}: `make install-spark`"
+        )
+    return str(SPARK_PYTHON)
+
+
 def _server_pids(servers: Path) -> list[int]:
-    """The server processes a stage named in its `.servers` file (one postmaster.pid path per line)."""
+    """The server processes a stage named in its `.servers` file (one PID file per line: postmaster.pid, or
+    the Spark master's, worker's and Connect server's; a worker's executors are its descendants)."""
     pids = []
     for line in servers.read_text().splitlines() if servers.exists() else []:
         try:
@@ -229,6 +249,25 @@ def _postgres(stage: Stage, work: Path) -> dict[str, str]:
     return pg | {"DBT_TARGET": "postgres"}
 
 
+def _spark(stage: Stage, work: Path) -> dict[str, str]:
+    """A Spark cluster of the stage's own (scripts/spark-cluster.sh, as the Spark test starts one), stopped at
+    exit; the settings that point the `spark` target at it."""
+    run_dir = work / f"{stage.name}-spark"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    env = {**os.environ, "EMPORIUM_SPARK_DIR": str(run_dir), **SPARK_MEMORY}
+    script = str(ROOT / "scripts" / "spark-cluster.sh")
+    atexit.register(subprocess.run, [script, "stop"], env=env, capture_output=True, check=False)
+    subprocess.run([script, "start"], env=env, check=True)
+    pid_files = sorted((run_dir / "pids").glob("*.pid"))
+    (work / f"{stage.name}.servers").write_text("".join(f"{path}\n" for path in pid_files))
+    exports = (run_dir / "cluster.env").read_text(encoding="utf-8").split()
+    values = dict(item.split("=", 1) for item in exports if "=" in item)
+    return {"DBT_TARGET": "spark", "EMPORIUM_SPARK_REMOTE": values["EMPORIUM_SPARK_REMOTE"]}
+
+
+SERVERS = {"postgres": _postgres, "spark": _spark}
+
+
 def _generate(stage: Stage, world: Path) -> float:
     from generator.config import Params
     from generator.run import generate
@@ -252,7 +291,8 @@ def _fresh_world(stage: Stage, work: Path) -> tuple[Any, float]:
     world = work / stage.name
     shutil.rmtree(world, ignore_errors=True)
     generate_s = _generate(stage, world)
-    server = _postgres(stage, work) if stage.params.get("target") == "postgres" else {}
+    target = stage.params.get("target")
+    server = SERVERS[target](stage, work) if target in SERVERS else {}
     return _settings(world / "data", world / "landing", world / "seeds", server), generate_s
 
 
@@ -302,14 +342,16 @@ def build_stage(stage: Stage, work: Path) -> dict[str, Any]:
     rows = _raw_rows(settings)
     steps = step_seconds(get_instance(settings), outcome.run_id)
     full = {"seconds": build_s, "steps": steps, "models": _models(settings)}
-    incremental = _incremental_day(settings)
-    return {
+    result = {
         "generate_s": generate_s,
         "landing_rows": rows,
         "full": full | {"seconds_per_million_rows": build_s / rows * 1e6},
-        "incremental": incremental | {"share_of_full": incremental["run_s"] / build_s},
         "warehouse": str(settings.warehouse_path),
     }
+    if stage.params.get("target") == "spark":
+        return result  # the Spark row is the full build against DuckDB's (docs/scaling.md)
+    incremental = _incremental_day(settings)
+    return result | {"incremental": incremental | {"share_of_full": incremental["run_s"] / build_s}}
 
 
 CHILDREN = {"world": world_stage, "build": build_stage}
@@ -350,18 +392,19 @@ def render(book: dict[str, Any]) -> str:
         first = next(iter(builds.values()))["full"]["seconds_per_million_rows"]
         for name, r in builds.items():
             per_million = r["full"]["seconds_per_million_rows"]
+            day = r.get("incremental")
+            day_cells = f"{day['run_s']:.1f} | {day['share_of_full']:.1%} |" if day else "not measured | |"
             lines.append(f"| {name} | {r['landing_rows']:,} | {r['generate_s']:.1f} | {r['full']['seconds']:.1f} | "
-                         f"{per_million:.1f} | {per_million / first:.2f}x | {r['incremental']['run_s']:.1f} | "
-                         f"{r['incremental']['share_of_full']:.1%} |")  # fmt: skip
+                         f"{per_million:.1f} | {per_million / first:.2f}x | {day_cells}")  # fmt: skip
         for name, r in builds.items():
             lines += ["", f"### {name}: seconds per step (layers, gates) and the top 10 models", "",
                       "| step | full build s | one more day s |", "|---|---:|---:|"]  # fmt: skip
-            day = r["incremental"]["steps"]
+            day = r.get("incremental") or {"steps": {}, "models": {}}
             for step, seconds in sorted(r["full"]["steps"].items(), key=lambda kv: -kv[1]):
-                lines.append(f"| {step} | {seconds:.1f} | {day.get(step, 0.0):.1f} |")
+                lines.append(f"| {step} | {seconds:.1f} | {day['steps'].get(step, 0.0):.1f} |")
             lines += ["", "| model | full build s | one more day s |", "|---|---:|---:|"]
             top = sorted(r["full"]["models"].items(), key=lambda kv: -kv[1])[:10]
-            lines += [f"| {m} | {s:.1f} | {r['incremental']['models'].get(m, 0.0):.1f} |" for m, s in top]
+            lines += [f"| {m} | {s:.1f} | {day['models'].get(m, 0.0):.1f} |" for m, s in top]
     worlds = _results(stages, "world")
     if worlds:
         lines += ["", "## Worlds: generate and raw load (no dbt)", "",
