@@ -36,9 +36,10 @@ bench: install
 # Two pytest workers (pytest-xdist): a warehouse build keeps about one core busy (one dbt or Dagster step at a
 # time), so two workers use both; each worker builds the session's tiny world once. A test file runs on one
 # worker (`--dist loadfile`), so a module's fixtures (the dashboards site, the Spark cluster) are built once,
-# not once per worker as `--dist load` did. (`--dist loadgroup` grouped nothing here, pytest 9.2 with xdist
-# 3.8: its groups never reached the scheduler.)
-TEST_WORKERS ?= -n 2 --dist loadfile
+# not once per worker as `--dist load` did; in the order tests/conftest.py gives (the longest files first),
+# not xdist's (files with the most tests first). (`--dist loadgroup` grouped nothing here, pytest 9.2 with
+# xdist 3.8: its groups never reached the scheduler.)
+TEST_WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
 TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 ## test: install (the Spark environment too), lint (ruff + sqlfluff), then the pytest suite: one end-to-end test

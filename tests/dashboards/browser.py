@@ -137,13 +137,15 @@ class Browser:
             )
         return True
 
-    def visit(self, url: str, screenshot: Path, settle_s: float = 3.0, timeout_s: float = 60) -> PageVisit:
+    # (timeout: the pages query DuckDB-WASM in the browser; beside the suite's other worker a chart of the
+    # filter pages was still loading after 60 s, although nothing was wrong with it)
+    def visit(self, url: str, screenshot: Path, settle_s: float = 3.0, timeout_s: float = 180) -> PageVisit:
         """Open `url`, wait until its charts and tables stop changing (at most timeout_s), screenshot it."""
         self.events.clear()
         self.call("Page.navigate", url=url)
         return self.settle(url, screenshot, settle_s, timeout_s)
 
-    def settle(self, url: str, screenshot: Path, settle_s: float = 3.0, timeout_s: float = 60) -> PageVisit:
+    def settle(self, url: str, screenshot: Path, settle_s: float = 3.0, timeout_s: float = 180) -> PageVisit:
         """Wait until the page's charts and tables stop changing (at most timeout_s), screenshot it, report
         what it logged and fetched since the last visit."""
         deadline = time.monotonic() + timeout_s

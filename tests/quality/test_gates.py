@@ -202,6 +202,7 @@ def test_bronze_gate_catches_schema_drift_and_a_quarantine_surge(warehouse_copy:
 
 
 @pytest.mark.postgres
+@pytest.mark.full  # the Postgres warehouse's own Dagster build already ran these gates (tests/conftest.py)
 def test_gates_run_against_postgres_too(postgres_warehouse: Settings) -> None:
     keeper = Gatekeeper(postgres_warehouse)
     results = {layer: keeper.run_gate(layer, "on-postgres") for layer in LAYERS}

@@ -239,6 +239,7 @@ PURGE_DATABASE = "emporium_purge"
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.full  # three more Postgres builds (4 min); make test purges on DuckDB, make spark-check on Spark
 def test_postgres_purge_customer_erases_everywhere_and_survives_rebuilds(
     tiny_landing: Settings,
     postgres_server: dict[str, str],
