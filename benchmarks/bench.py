@@ -328,12 +328,14 @@ def _incremental_day(settings: Any) -> dict[str, Any]:
 
 
 def build_stage(stage: Stage, work: Path) -> dict[str, Any]:
+    settings, generate_s = _fresh_world(stage, work)
+    # imported once the stage's settings are in the environment: the code location loads the manifest of
+    # the dbt target it finds there (Spark's has no snapshots)
     from landing_latency import step_seconds
 
     from orchestration.instance import get_instance
     from orchestration.runner import materialize_warehouse
 
-    settings, generate_s = _fresh_world(stage, work)
     began = time.perf_counter()
     outcome = materialize_warehouse(settings, full_refresh=True)
     build_s = time.perf_counter() - began
