@@ -51,9 +51,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.5
 SPARK_PYTHON = ROOT / ".venv-spark" / "bin" / "python"  # `make install-spark`: pyspark and dbt-spark
 # The benchmark's cluster: one worker with both cores; more memory than the script's defaults (sized for the
-# tiny world), within what the whole tree may use.
+# tiny world). The driver is the Connect server, whose heap the raw load's rows pass through: 2 GB ran out at
+# SF 1 (docs/scaling.md).
 SPARK_MEMORY = {"EMPORIUM_SPARK_WORKER_MEMORY": "5g", "EMPORIUM_SPARK_EXECUTOR_MEMORY": "4g",
-                "EMPORIUM_SPARK_DRIVER_MEMORY": "2g"}  # fmt: skip
+                "EMPORIUM_SPARK_DRIVER_MEMORY": "8g"}  # fmt: skip
 PROBE = "benchmarks/orchestration_probe.py"
 
 
