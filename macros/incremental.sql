@@ -28,10 +28,11 @@
 
 {#- Upper bound of the window: the orchestrated partition range's last day, else none (no upper bound). -#}
 {% macro landing_end() -%}
-    {%- if execute and is_incremental() and landing_window_bound('landing_end') is not none -%}
-        {{ return(date_literal(landing_window_bound('landing_end'))) }}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
     {%- endif -%}
-    {{ return(none) }}
+    {%- set end = landing_window_bound('landing_end') -%}
+    {{ return(none if end is none else date_literal(end)) }}
 {%- endmacro %}
 
 {#-

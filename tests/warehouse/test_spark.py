@@ -109,6 +109,32 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         assert stopped.returncode == 0, stopped.stderr
 
 
+def _spark_settings(data_dir: Path, landing: Settings, spark_cluster: dict[str, str]) -> Settings:
+    """Settings of a data folder of its own on the `spark` target, pointed at the cluster, reading the landing
+    zone of `landing`."""
+    return settings_for(
+        data_dir,
+        DBT_TARGET="spark",
+        EMPORIUM_LANDING_DIR=str(landing.landing_dir),
+        EMPORIUM_SPARK_REMOTE=spark_cluster["EMPORIUM_SPARK_REMOTE"],
+    )
+
+
+def _run_in_spark_env(
+    code: str, env: dict[str, str], *args: str, timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """`code` run by .venv-spark's Python in the project, with `env` over this process's environment."""
+    return subprocess.run(
+        [str(SPARK_PYTHON), "-W", "ignore", "-c", code, *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 # run in .venv-spark: the Dagster build (tests.support.build, what `emporium run` does), then the accounting
 _DAGSTER_BUILD = """
 import json, sys
@@ -131,21 +157,8 @@ def spark_run(
     """The tiny world built on the cluster by one Dagster run of the asset graph with DBT_TARGET=spark (raw
     load, dbt layers with their tests as checks, the Great Expectations gates, the Python assets), in
     .venv-spark; its outcome, the accounting afterwards, and the folder of the cluster's tables."""
-    settings = settings_for(
-        tmp_path_factory.mktemp("tiny-spark"),
-        DBT_TARGET="spark",
-        EMPORIUM_LANDING_DIR=str(tiny_landing.landing_dir),
-        EMPORIUM_SPARK_REMOTE=spark_cluster["EMPORIUM_SPARK_REMOTE"],
-    )
-    result = subprocess.run(
-        [str(SPARK_PYTHON), "-W", "ignore", "-c", _DAGSTER_BUILD],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **settings_env(settings)},
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
+    settings = _spark_settings(tmp_path_factory.mktemp("tiny-spark"), tiny_landing, spark_cluster)
+    result = _run_in_spark_env(_DAGSTER_BUILD, settings_env(settings), timeout=3600)
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert result.returncode == 0, f"the Dagster build on Spark failed:\n{tail}"
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
@@ -176,21 +189,8 @@ def test_daily_revenue_on_a_spark_cluster_equals_duckdb_and_the_truth(
 ) -> None:
     """The slice `make test` runs: the same raw load and dbt models on a real cluster give the gold tables the
     Dagster build gave on DuckDB, and the daily revenue of the truth to the cent."""
-    settings = settings_for(
-        tmp_path,
-        DBT_TARGET="spark",
-        EMPORIUM_LANDING_DIR=str(tiny_warehouse.landing_dir),
-        EMPORIUM_SPARK_REMOTE=spark_cluster["EMPORIUM_SPARK_REMOTE"],
-    )
-    result = subprocess.run(
-        [str(SPARK_PYTHON), "-W", "ignore", "-c", _REVENUE_SLICE],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **settings_env(settings)},
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    settings = _spark_settings(tmp_path, tiny_warehouse, spark_cluster)
+    result = _run_in_spark_env(_REVENUE_SLICE, settings_env(settings), timeout=1800)
     assert result.returncode == 0, "\n".join((result.stdout + result.stderr).splitlines()[-60:])
     assert_gold_equal(
         tiny_warehouse, Path(spark_cluster["EMPORIUM_SPARK_DIR"]) / "warehouse" / "gold.db", SLICE_GOLD
@@ -354,15 +354,7 @@ def assert_purge_erases_and_keeps_aggregates(spark_run: dict[str, Any]) -> None:
         ).fetchall()
     before = state(customer_id)
     assert before[2][0][0] == 1 and before[3][0][0] > 0 and before[4] == [(False,)], before
-    result = subprocess.run(
-        [str(SPARK_PYTHON), "-W", "ignore", "-c", _PURGE, str(customer_id)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **spark_run["env"]},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = _run_in_spark_env(_PURGE, spark_run["env"], str(customer_id), timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     after = state(customer_id)
     assert after[:2] == before[:2], "revenue and the customer's orders are unchanged"
