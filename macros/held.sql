@@ -55,11 +55,35 @@
 with stg_rows as {{ not_materialized() }} (
     select * from {{ ref('stg_shop__' ~ entity) }}
 ),
+{%- for column, model, parent_key in parents %}
+
+known_{{ column }} as (
+    select distinct {{ parent_key }} as known_id
+    from {{ ref(model) }}
+),
+{%- endfor %}
+
+{#- a missing parent is a left join to the parent's keys (distinct, never null), not `not in (select ...)`:
+    Spark plans that null-aware subquery as a nested-loop join of every row with every key (like bronze's
+    validation, macros/shop_validation.sql), the other engines as a hash join #}
+with_parents as {{ not_materialized() }} (
+    select
+        stg_rows.*,
+        case
+        {%- for column, model, parent_key in parents %}
+            when stg_rows.{{ column }} is not null and known_{{ column }}.known_id is null then '{{ model }}'
+        {%- endfor %}
+        end as parent_entity
+    from stg_rows
+    {%- for column, model, parent_key in parents %}
+    left join known_{{ column }} on stg_rows.{{ column }} = known_{{ column }}.known_id
+    {%- endfor %}
+),
 
 waiting_keys as (
     select distinct {{ key }}
-    from stg_rows
-    where not ({{ parents_present(entity) }})
+    from with_parents
+    where parent_entity is not null
 ),
 
 ranked as (
@@ -69,13 +93,8 @@ ranked as (
             partition by {{ key }}
             order by {{ 'updated_at desc, ' if 'updated_at' in columns }}_landing_date desc, _source_file desc
         ) as row_rank,
-        max(_landing_date) over (partition by {{ key }}) as _last_landed_on,
-        case
-        {%- for column, model, parent_key in parents %}
-            when {{ column }} not in (select {{ parent_key }} from {{ ref(model) }}) then '{{ model }}'
-        {%- endfor %}
-        end as parent_entity
-    from stg_rows
+        max(_landing_date) over (partition by {{ key }}) as _last_landed_on
+    from with_parents
     where {{ key }} in (select waiting_keys.{{ key }} from waiting_keys)
 ),
 
