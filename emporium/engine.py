@@ -6,15 +6,17 @@
 
 SQL differences live in dispatched dbt macros; this object covers connections, parameter style, the
 SQLAlchemy URL or Spark session (Great Expectations), DDL type names, commits, statements run inside a
-connection's transaction (`query`) and bulk loads of CSV files (`load_csv`). Add an engine by subclassing
-`Engine` and registering it in `ENGINES` under its dbt target name; code elsewhere asks the engine object
-(`engine_for(settings)`, or `engine_of(connection)` where it only has a connection) and never compares engine
-names or drivers (tests/test_engine_boundary.py).
+connection's transaction (`query`) and bulk loads of CSV files and data frames (`load_csv`, `load_frame`).
+Add an engine by subclassing `Engine` and registering it in `ENGINES` under its dbt target name; code
+elsewhere asks the engine object (`engine_for(settings)`, or `engine_of(connection)` where it only has a
+connection) and never compares engine names or drivers (tests/test_engine_boundary.py).
 """
 
 from __future__ import annotations
 
+import csv
 import re
+import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +60,16 @@ class Engine:
         """Append the rows of a CSV file with a header row (`columns`, in file order) to `table`, an existing
         table of text columns (a qualified SQL name), every value as text, on `connection` itself."""
         raise NotImplementedError
+
+    @classmethod
+    def load_frame(cls, connection: Any, table: str, frame: Any) -> None:
+        """Append a pandas DataFrame's rows (its columns by name; NaN and None are null) to `table` through
+        a CSV file and `load_csv`: one bulk statement, where a multi-row insert of parameters binds each value
+        on its own."""
+        with tempfile.TemporaryDirectory(prefix="emporium-rows-") as folder:
+            path = Path(folder) / "rows.csv"
+            frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, na_rep="")
+            cls.load_csv(connection, table, [str(column) for column in frame.columns], path)
 
     @classmethod
     def tables(cls, connection: Any, schema: str) -> list[str]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from emporium.config import Settings
 from emporium.engine import engine_for, fetch_all
@@ -148,36 +149,63 @@ def daily_counts(
     return counts
 
 
-def _window_sum(counts: dict[dt.date, dict[str, int]], first: dt.date, days: int) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for offset in range(days):
-        for category, count in counts.get(first + dt.timedelta(days=offset), {}).items():
-            total[category] = total.get(category, 0) + count
-    return total
+def _count_matrix(
+    counts: dict[dt.date, dict[str, int]], first: dt.date, length: int
+) -> tuple[list[str], np.ndarray]:
+    """(categories, a days x categories matrix of counts from `first` on, `length` days)."""
+    categories = sorted({category for per_day in counts.values() for category in per_day})
+    index = {category: i for i, category in enumerate(categories)}
+    matrix = np.zeros((length, len(categories)), dtype=np.int64)
+    for day, per_day in counts.items():
+        for category, count in per_day.items():
+            matrix[(day - first).days, index[category]] += count
+    return categories, matrix
+
+
+def compare_many(
+    column: Column, categories: Sequence[str], current: np.ndarray, reference: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chi-square statistics, p-values, effects) of each row of `current` against the same row of
+    `reference` (counts, n x len(categories)): Pearson's test of homogeneity of the 2 x k table without
+    the categories both rows lack (scipy.stats.chi2_contingency without Yates' correction, as arrays: a
+    full build reports every day), and (0, 1, 0) where fewer than two categories or an empty row remain."""
+    from scipy.stats import chi2
+
+    table = np.stack([current, reference], axis=1).astype(np.float64)  # n x 2 x k
+    present = table.sum(axis=1) > 0  # n x k: the categories the row's table keeps
+    sides = table.sum(axis=2)  # n x 2
+    valid = (present.sum(axis=1) >= 2) & (sides > 0).all(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = sides[:, :, None] * table.sum(axis=1)[:, None, :] / sides.sum(axis=1)[:, None, None]
+        cells = np.where(present[:, None, :], (table - expected) ** 2 / expected, 0.0)
+    statistic = cells.sum(axis=(1, 2))
+    p_value = chi2.sf(statistic, np.maximum(present.sum(axis=1) - 1, 1))
+    if column.effect == "psi":  # symmetric Kullback-Leibler divergence of the smoothed shares
+        smoothed = np.where(present[:, None, :], table + SMOOTHING, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows without categories are not valid
+            shares = smoothed / smoothed.sum(axis=2, keepdims=True)
+            ratio = np.where(present, shares[:, 0] / shares[:, 1], 1.0)
+        effect = ((shares[:, 0] - shares[:, 1]) * np.log(ratio)).sum(axis=1)
+    else:
+        numerator = ODDS_NUMERATOR[column.name]
+        at = [i for i, category in enumerate(categories) if category == numerator]
+        cur_num = current[:, at].sum(axis=1)
+        ref_num = reference[:, at].sum(axis=1)
+        cur_rest, ref_rest = current.sum(axis=1) - cur_num, reference.sum(axis=1) - ref_num
+        effect = ((cur_num + SMOOTHING) / (cur_rest + SMOOTHING)) / (
+            (ref_num + SMOOTHING) / (ref_rest + SMOOTHING)
+        ) - 1
+    return np.where(valid, statistic, 0.0), np.where(valid, p_value, 1.0), np.where(valid, effect, 0.0)
 
 
 def compare(column: Column, current: dict[str, int], reference: dict[str, int]) -> tuple[float, float, float]:
     """(chi-square statistic, its p-value, the effect) of current against reference counts."""
-    from scipy.stats import chi2_contingency, entropy
-
     categories = sorted(set(current) | set(reference))
-    table = np.array([[current.get(c, 0) for c in categories], [reference.get(c, 0) for c in categories]])
-    table = table[:, table.sum(axis=0) > 0]
-    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-        return 0.0, 1.0, 0.0
-    result = chi2_contingency(table, correction=False)
-    smoothed = table + SMOOTHING
-    if column.effect == "psi":
-        p, q = smoothed[0] / smoothed[0].sum(), smoothed[1] / smoothed[1].sum()
-        effect = float(entropy(p, q) + entropy(q, p))
-    else:
-        numerator = ODDS_NUMERATOR[column.name]
-        cur_num, ref_num = current.get(numerator, 0), reference.get(numerator, 0)
-        cur_rest, ref_rest = sum(current.values()) - cur_num, sum(reference.values()) - ref_num
-        effect = ((cur_num + SMOOTHING) / (cur_rest + SMOOTHING)) / (
-            (ref_num + SMOOTHING) / (ref_rest + SMOOTHING)
-        ) - 1
-    return float(result.statistic), float(result.pvalue), float(effect)
+    rows = [
+        np.array([[counts.get(c, 0) for c in categories]], dtype=np.int64) for counts in (current, reference)
+    ]
+    statistic, p_value, effect = compare_many(column, categories, *rows)
+    return float(statistic[0]), float(p_value[0]), float(effect[0])
 
 
 def drift_rows(connection: Any, days: Sequence[dt.date], first_day: dt.date) -> list[DriftRow]:
@@ -185,24 +213,39 @@ def drift_rows(connection: Any, days: Sequence[dt.date], first_day: dt.date) -> 
     landing day: a shorter reference would judge the start of the data, not drift)."""
     if not days:
         return []
-    lookback = REFERENCE_DAYS + max(SHARE_WINDOWS) - 1
+    ordered = sorted(days)
+    first = ordered[0] - dt.timedelta(days=REFERENCE_DAYS + max(SHARE_WINDOWS) - 1)
     rows = []
     for column in COLUMNS:
-        counts = daily_counts(connection, column, min(days) - dt.timedelta(days=lookback), max(days))
-        for day in sorted(days):
+        categories, matrix = _count_matrix(
+            daily_counts(connection, column, first, ordered[-1]), first, (ordered[-1] - first).days + 1
+        )
+        # window sums as differences of running totals: every day's windows in a few array operations
+        running = np.vstack([np.zeros((1, len(categories)), dtype=np.int64), matrix.cumsum(axis=0)])
+        results = {}
+        for window in column.windows:
+            starts = [day - dt.timedelta(days=window - 1) for day in ordered]
+            reported = [
+                i for i, start in enumerate(starts) if start - dt.timedelta(days=REFERENCE_DAYS) >= first_day
+            ]
+            at = np.array([(starts[i] - first).days for i in reported], dtype=np.int64)
+            current = running[at + window] - running[at]
+            reference = running[at] - running[at - REFERENCE_DAYS]
+            tested = compare_many(column, categories, current, reference)
+            for n, i in enumerate(reported):
+                results[i, window] = (*(float(values[n]) for values in tested),
+                                      int(current[n].sum()), int(reference[n].sum()))  # fmt: skip
+        for i, day in enumerate(ordered):
             for window in column.windows:
-                start = day - dt.timedelta(days=window - 1)
-                reference_from = start - dt.timedelta(days=REFERENCE_DAYS)
-                if reference_from < first_day:
+                if (i, window) not in results:
                     continue
-                current = _window_sum(counts, start, window)
-                reference = _window_sum(counts, reference_from, REFERENCE_DAYS)
-                statistic, p_value, effect = compare(column, current, reference)
-                alarm = p_value < ALPHA and abs(effect) >= column.threshold
+                statistic, p_value, effect, current_count, reference_count = results[i, window]
+                start = day - dt.timedelta(days=window - 1)
                 rows.append(DriftRow(
                     day, column.name, window, "chi_square", statistic, p_value, ALPHA, column.effect,
-                    effect, column.threshold, alarm, sum(current.values()), sum(reference.values()),
-                    reference_from, start - dt.timedelta(days=1),
+                    effect, column.threshold, bool(p_value < ALPHA and abs(effect) >= column.threshold),
+                    current_count, reference_count, start - dt.timedelta(days=REFERENCE_DAYS),
+                    start - dt.timedelta(days=1),
                 ))  # fmt: skip
     return rows
 
@@ -220,16 +263,9 @@ def write_reports(settings: Settings, rows: Iterable[DriftRow], days: Sequence[d
         if days:
             listed = ", ".join(f"date '{day.isoformat()}'" for day in days)
             engine.delete_where(connection, TABLE, f"report_date in ({listed})")
-        names = ", ".join(name for name, _ in REPORT_COLUMNS)
-        row_marks = "(" + ", ".join("%s" for _ in REPORT_COLUMNS) + ")"
-        for chunk in range(0, len(rows), 200):  # multi-row inserts: one statement per 200 rows
-            batch = rows[chunk : chunk + 200]
-            values = [value for row in batch for value in row.values()]
-            engine.query(
-                connection,
-                f"insert into {TABLE} ({names}) values {', '.join([row_marks] * len(batch))}",
-                values,
-            )
+        if rows:  # one bulk load: a full build reports every day (about 13 rows a day)
+            frame = pd.DataFrame([row.values() for row in rows], columns=[name for name, _ in REPORT_COLUMNS])
+            engine.load_frame(connection, TABLE, frame)
     return len(rows)
 
 

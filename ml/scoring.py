@@ -8,11 +8,8 @@ ml.recommendations) and the online store (online_store.py); the registry's versi
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -158,10 +155,6 @@ def write_predictions(settings: Settings, connection: Any, frames: dict[str, pd.
         definition = ", ".join(f"{c} {engine.column_type(t)}" for c, t in columns)
         engine.query(connection, f"create table {table} ({definition}){engine.table_options}")
         frame = frames[table][names]
-        if frame.empty:
-            continue
-        with tempfile.TemporaryDirectory(prefix="emporium-scores-") as folder:
-            path = Path(folder) / "rows.csv"
-            frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, na_rep="")
-            engine.load_csv(connection, table, names, path)
+        if not frame.empty:
+            engine.load_frame(connection, table, frame)
     connection.commit()  # readers through a cursor (a second connection on DuckDB) see the new tables
