@@ -75,3 +75,12 @@
 {% macro default__keyed_incremental(unique_key) -%}
     {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': unique_key}) }}
 {%- endmacro %}
+
+{#-
+  The dbt invocation that wrote a row, as the column `_invocation_id` of every incremental model (the last
+  column of its select): the tests of an incremental model that the same `dbt build` built read only the rows
+  it wrote (macros/test_window.sql), so an appended day tests that day's rows, not all history.
+-#}
+{% macro invocation_column() -%}
+    cast('{{ invocation_id }}' as {{ string_type() }}) as _invocation_id
+{%- endmacro %}

@@ -18,7 +18,9 @@ known_{{ fk_entity }} as (
 ),
 {%- endfor %}
 
-landing_rows as (
+{#- materialized on an incremental run only: the window's few rows first (macros/cross_db.sql); a full build
+    streams every row through -#}
+landing_rows as {{ materialized_cte() if cutoff is not none }} (
     select
     {%- if entity == 'web_events' %}
         raw_line,

@@ -76,8 +76,8 @@ def build_with_dbt(settings: Settings, *, full_refresh: bool = True) -> None:
     run_dbt(settings, "build", *flags, quiet=True)
 
 
-# Columns that record when a row was loaded, not what it says.
-LOAD_TIME_COLUMNS = {"_loaded_at"}
+# Columns that record when and by which dbt invocation a row was loaded, not what it says.
+LOAD_TIME_COLUMNS = {"_loaded_at", "_invocation_id"}
 # Schemas that record the runs themselves, not what the data says: gate results per run id, when a file was
 # rejected and when its re-send resolved it. Two builds of the same data legitimately differ there.
 RUN_RECORD_SCHEMAS = {"quality"}

@@ -75,7 +75,8 @@ final as (
         cast(order_items.quantity * order_items.unit_price - order_items.discount_amount as decimal(18, 2))
             as net_amount,
         greatest(order_items._last_landed_on, coalesce(orders._last_landed_on, order_items._last_landed_on))
-            as _last_landed_on
+            as _last_landed_on,
+        {{ invocation_column() }}
     from order_items
     left join orders
         on order_items.order_id = orders.order_id

@@ -70,7 +70,8 @@ final as (
         ) as net_amount,
         orders.updated_at,
         greatest(orders._last_landed_on, coalesce(order_totals._last_landed_on, orders._last_landed_on))
-            as _last_landed_on
+            as _last_landed_on,
+        {{ invocation_column() }}
     from orders
     left join order_totals
         on orders.order_id = order_totals.order_id

@@ -91,7 +91,8 @@ final as (
         session_rollup.purchases > 0 as has_purchase,
         cast(first_events.device_type as {{ string_type() }}) as device_type,
         cast(first_events.channel_code as {{ string_type() }}) as channel_code,
-        session_rollup._last_landed_on
+        session_rollup._last_landed_on,
+        {{ invocation_column() }}
     from session_rollup
     inner join first_events
         on session_rollup.session_id = first_events.session_id

@@ -55,7 +55,8 @@ final as (
         unit_price,
         discount_amount,
         updated_at,
-        _last_landed_on
+        _last_landed_on,
+        {{ invocation_column() }}
     from ranked
     where
         row_rank = 1

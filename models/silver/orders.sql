@@ -47,7 +47,8 @@ final as (
         shipping_country_code,
         ordered_at,
         updated_at,
-        _last_landed_on
+        _last_landed_on,
+        {{ invocation_column() }}
     from ranked
     where
         row_rank = 1

@@ -49,7 +49,8 @@ final as (
         device_type,
         channel_code,
         occurred_at,
-        _last_landed_on
+        _last_landed_on,
+        {{ invocation_column() }}
     from ranked
     where
         row_rank = 1

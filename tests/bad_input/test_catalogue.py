@@ -29,12 +29,11 @@ from tests.bad_input.catalogue import (
     make_benign_variants,
 )
 from tests.ingest.build import build, copy_landing, load
-from tests.support import generate
+from tests.support import LOAD_TIME_COLUMNS, generate
 from tests.warehouse.truth import read_csv_rows
 
 REJECTED_CASES = [case for case in FILE_CASES if case.severity == "error"]
 BENIGN_CASES = [case for case in FILE_CASES if case.severity == "warn"]
-LOAD_TIME_COLUMNS = {"_loaded_at"}
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ days land and one range run over them (what `dagster asset materialize --partiti
 `emporium run --start --end` start) brings the warehouse (every schema a build writes) to what a full build
 of every day gives."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,18 @@ def _full_parses(target: Path) -> int:
     )
 
 
+def _tests_run(target: Path) -> dict[str, tuple[str, str]]:
+    """Test name -> (its compiled SQL, the dbt invocation's id) of the tests the dbt ops under `target` ran."""
+    tests = {}
+    for path in target.glob("*/run_results.json"):
+        results = json.loads(path.read_text(encoding="utf-8"))
+        for result in results["results"]:
+            if result["unique_id"].startswith("test."):
+                name = result["unique_id"].split(".")[2]
+                tests[name] = (result["compiled_code"], results["metadata"]["invocation_id"])
+    return tests
+
+
 def test_a_two_day_backfill_equals_a_full_build(tiny_warehouse: Settings, tmp_path: Path) -> None:
     settings = settings_for(tmp_path / "data")
     shutil.copytree(tiny_warehouse.landing_dir, settings.landing_dir)
@@ -60,6 +73,17 @@ def test_a_two_day_backfill_equals_a_full_build(tiny_warehouse: Settings, tmp_pa
     run = get_instance(settings).get_run_by_id(backfill.run_id)
     assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
     assert range_tags(start, end).items() <= run.tags.items(), "one run over the two days"
+    # the tests of the twelve incremental models read the rows the backfill's dbt build wrote, a uniqueness test
+    # every row with a key it wrote, the tests of the other models every row (macros/test_window.sql)
+    tests = _tests_run(settings.dbt_target_path)
+    sql, invocation = tests["not_null_fct_orders_order_id"]
+    assert f"where _invocation_id = '{invocation}')" in sql, sql
+    sql, invocation = tests["unique_fct_sessions_session_id"]
+    assert (
+        "where session_id in (select session_id from" in sql and f"_invocation_id = '{invocation}'" in sql
+    ), sql
+    assert "_invocation_id" not in tests["not_null_dim_customers_customer_sk"][0]
+    assert sum("_invocation_id" in sql for sql, _ in tests.values()) >= 100
 
     assert_same_warehouse(
         settings.warehouse_path,

@@ -16,7 +16,7 @@ from emporium.contract import ENTITIES, load_entities
 from emporium.engine import connect, fetch_all
 from generator import entities as generated
 
-LINEAGE = ["_source_file", "_landing_date", "_loaded_at"]
+LINEAGE = ["_source_file", "_landing_date", "_loaded_at", "_invocation_id"]
 # the warehouse type of each kind, as DuckDB names it (macros/shop_entities.sql shop_kind_type)
 DUCKDB_TYPES = {contract.ID: "BIGINT", contract.INT: "BIGINT", contract.MONEY: "DECIMAL(18,2)",
                 contract.TS: "TIMESTAMP", contract.DATE: "DATE", contract.BOOL: "BOOLEAN",

@@ -12,9 +12,7 @@ import pytest
 
 from emporium.config import Settings
 from emporium.engine import connect, fetch_all, list_tables
-from tests.support import RUN_RECORD_TABLES
-
-LOAD_TIME_COLUMNS = {"_loaded_at"}  # when a row was built, not what it says
+from tests.support import LOAD_TIME_COLUMNS, RUN_RECORD_TABLES
 
 
 def _normal(value: Any) -> Any:

@@ -35,12 +35,11 @@ from emporium.spark_session import SparkUnavailable
 from quality.gx_sources import COLUMNS_VIEW, SparkSource
 from quality.suites import COLUMNS_CATALOG, LAYERS, gate_checks
 from quality.suites.silver import ROW_ACCOUNTING
-from tests.support import RUN_RECORD_TABLES, free_port, settings_for
+from tests.support import LOAD_TIME_COLUMNS, RUN_RECORD_TABLES, free_port, settings_for
 from tests.warehouse.truth import read_csv_rows
 
 SPARK_PYTHON = PROJECT_ROOT / ".venv-spark" / "bin" / "python"
 SCRIPT = PROJECT_ROOT / "scripts" / "spark-cluster.sh"
-LOAD_TIME_COLUMNS = {"_loaded_at"}
 REVENUE_COLUMNS = ("orders", "items", "gross_revenue", "discount_amount", "net_revenue", "refund_amount")
 
 
