@@ -7,7 +7,8 @@ with
 {{ shop_validation_ctes('order_items') }},
 
 final as (
-    select {{ shop_raw_columns('order_items') }},
+    select
+        {{ shop_raw_columns('order_items') }},
         {{ invocation_column() }}
     from validated_rows
     where _reason is not null

@@ -7,7 +7,8 @@ with
 {{ shop_validation_ctes('orders') }},
 
 final as (
-    select {{ shop_raw_columns('orders') }},
+    select
+        {{ shop_raw_columns('orders') }},
         {{ invocation_column() }}
     from validated_rows
     where _reason is not null

@@ -7,7 +7,8 @@ with
 {{ shop_validation_ctes('web_events') }},
 
 final as (
-    select {{ shop_typed_columns('web_events') }},
+    select
+        {{ shop_typed_columns('web_events') }},
         {{ invocation_column() }}
     from validated_rows
     where _reason is null
