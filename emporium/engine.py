@@ -199,7 +199,9 @@ class DuckDBEngine(Engine):
 
     @classmethod
     def load_csv(cls, connection: Any, table: str, columns: Sequence[str], path: Path) -> None:
-        sql = f"insert into {table} select * from read_csv(?, all_varchar = true, header = true)"
+        # the file's columns (`columns`, in file order) by name, whatever the table's order
+        read = "read_csv(?, all_varchar = true, header = true)"
+        sql = f"insert into {table} ({column_list(columns)}) select * from {read}"
         connection.execute(sql, [str(path)])
 
     def sqlalchemy_url(self) -> str:
