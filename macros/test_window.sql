@@ -1,14 +1,15 @@
 {#-
   dbt's `where` config of generic tests (this overrides dbt's own get_where_subquery, as dbt's docs show),
   plus one rule: a row-level test (row_tests() below) of an incremental model that this same `dbt build`
-  invocation selected reads only the rows the invocation wrote (`_invocation_id`, macros/incremental.sql). An appended day then tests that day's
-  rows (at SF 1 the silver and gold tests read 14 M web events and sessions on every run otherwise); a full
-  build wrote every row, so it tests every row. A `unique` test keeps every row whose key the invocation
-  wrote, so a new row repeating an old key still fails; relationships read every row. A failure is reported
-  by the build that wrote the rows (its Dagster check fails); a later build does not read those rows again,
-  `dbt test` or a full refresh does. `dbt test`, a check re-run on its own, a build that
-  did not select the model, and an incremental model without the documented `_invocation_id` column (write
-  `{{ invocation_column() }}` last in its select and declare the column) test every row.
+  invocation selected reads only the rows the invocation wrote (`_invocation_id`, macros/incremental.sql).
+  An appended day then tests that day's rows (at SF 1 the silver and gold tests read 14 M web events and
+  sessions on every run otherwise); a full build wrote every row, so it tests every row. A `unique` test
+  keeps every row whose key the invocation wrote, so a new row repeating an old key still fails;
+  relationships read every row. A failure is reported by the build that wrote the rows (its Dagster check
+  fails); a later build does not read those rows again. Every row is read by `dbt test`, a full refresh, a
+  check re-run on its own, a build that did not select the model, and the tests of an incremental model
+  without the documented `_invocation_id` column (write `{{ invocation_column() }}` last in its select and
+  declare the column).
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
