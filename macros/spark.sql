@@ -167,3 +167,7 @@
         'drop table ' ~ copy,
     ]) }}
 {%- endmacro %}
+
+{% macro spark__first_by(value, order_by, where) -%}
+    min_by({{ value }}, struct({{ order_by | join(', ') }})){{ aggregate_filter(where) }}
+{%- endmacro %}

@@ -33,25 +33,15 @@ changed_sessions as (
 {%- endif %}
 
 session_events as (
-    select
-        *,
-        row_number() over (partition by session_id order by occurred_at, event_id) as event_sequence
-    from web_events
+    select * from web_events
     {%- if cutoff is not none %}
     where session_id in (select changed_sessions.session_id from changed_sessions)
     {%- endif %}
 ),
 
--- the first identified event names the session's customer (sessions may start anonymous)
-session_customers as (
-    select
-        session_id,
-        customer_id,
-        row_number() over (partition by session_id order by occurred_at, event_id) as customer_sequence
-    from session_events
-    where customer_id is not null
-),
-
+-- the session's device and channel are its first event's; its customer is the first identified event's
+-- (sessions may start anonymous). Aggregates, not row_number() windows: the two windows sorted every event and
+-- were 16 of the model's 23 thread-seconds at SF 1 / 730 days (DuckDB EXPLAIN ANALYZE).
 session_rollup as (
     select
         session_id,
@@ -63,14 +53,12 @@ session_rollup as (
         sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
         sum(case when event_type = 'checkout' then 1 else 0 end) as checkouts,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        {{ first_by('device_type', ['occurred_at', 'event_id']) }} as device_type,
+        {{ first_by('channel_code', ['occurred_at', 'event_id']) }} as channel_code,
+        {{ first_by('customer_id', ['occurred_at', 'event_id'], where='customer_id is not null') }} as customer_id,
         max(_last_landed_on) as _last_landed_on
     from session_events
     group by 1
-),
-
-first_events as (
-    select * from session_events
-    where event_sequence = 1
 ),
 
 -- text and numeric columns are cast to their contract types: on Postgres an incremental run's temp table
@@ -78,7 +66,7 @@ first_events as (
 final as (
     select
         cast(session_rollup.session_id as {{ string_type() }}) as session_id,
-        session_customers.customer_id,
+        session_rollup.customer_id,
         dim_customers.customer_sk,
         cast(session_rollup.session_started_at as date) as session_date,
         session_rollup.session_started_at,
@@ -89,20 +77,14 @@ final as (
         cast(session_rollup.add_to_carts as integer) as add_to_carts,
         cast(session_rollup.checkouts as integer) as checkouts,
         session_rollup.purchases > 0 as has_purchase,
-        cast(first_events.device_type as {{ string_type() }}) as device_type,
-        cast(first_events.channel_code as {{ string_type() }}) as channel_code,
+        cast(session_rollup.device_type as {{ string_type() }}) as device_type,
+        cast(session_rollup.channel_code as {{ string_type() }}) as channel_code,
         session_rollup._last_landed_on,
         {{ invocation_column() }}
     from session_rollup
-    inner join first_events
-        on session_rollup.session_id = first_events.session_id
-    left join session_customers
-        on
-            session_rollup.session_id = session_customers.session_id
-            and session_customers.customer_sequence = 1
     left join dim_customers
         on
-            session_customers.customer_id = dim_customers.customer_id
+            session_rollup.customer_id = dim_customers.customer_id
             and {{ scd2_valid_at('dim_customers', 'session_rollup.session_started_at') }}
 )
 
