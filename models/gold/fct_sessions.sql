@@ -41,7 +41,7 @@ session_events as (
 
 -- the session's device and channel are its first event's; its customer is the first identified event's
 -- (sessions may start anonymous). Aggregates, not row_number() windows: the two windows sorted every event and
--- were 16 of the model's 23 thread-seconds at SF 1 / 730 days (DuckDB EXPLAIN ANALYZE).
+-- were two thirds of the model's thread-seconds at SF 1 / 730 days (DuckDB EXPLAIN ANALYZE).
 session_rollup as (
     select
         session_id,
